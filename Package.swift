@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+// burrow: Flatpak's desktop side (installer/launcher, portals, document store) in Swift.
+// Layering (shared/design.md): launcher → Runtime → PortalCommon → C modules;
+// the daemons import PortalCommon (FlatpakPortal also Runtime) and never each other.
+import PackageDescription
+
+/// A `.systemLibrary` C module: a module map plus a shim header that only wraps
+/// what Swift cannot import (macros, variadic or inline-only API).
+func cModule(_ name: String, pkgConfig: String? = nil, apt: String) -> Target {
+    .systemLibrary(
+        name: name,
+        path: "Sources/\(name)",
+        pkgConfig: pkgConfig,
+        providers: [.apt([apt])]
+    )
+}
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "burrow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "PortalCommon", targets: ["PortalCommon"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        cModule("CSystemd", pkgConfig: "libsystemd", apt: "libsystemd-dev"),
+        cModule("CGLib", pkgConfig: "glib-2.0", apt: "libglib2.0-dev"),
+        cModule("COSTree", pkgConfig: "ostree-1", apt: "libostree-dev"),
+        cModule("CFuse3", pkgConfig: "fuse3", apt: "libfuse3-dev"),
+        cModule("CSeccomp", pkgConfig: "libseccomp", apt: "libseccomp-dev"),
+        cModule("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
+        cModule("CLinux", apt: "linux-libc-dev"),
+
+        .target(
+            name: "PortalCommon",
+            dependencies: [
+                "CSystemd", "CGLib", "CSQLite", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PortalCommonTests",
+            dependencies: ["PortalCommon", "CLinux", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PermissionStoreTests",
+            dependencies: ["PortalCommon"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

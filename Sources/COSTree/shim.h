@@ -1,0 +1,3 @@
+// libostree for Swift.
+#pragma once
+#include <ostree.h>
