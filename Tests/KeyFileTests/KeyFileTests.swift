@@ -108,6 +108,13 @@ struct KeyFileTests {
         #expect(error?.description.hasPrefix("garbage: ") == true)
     }
 
+    @Test("translated keys are kept whatever the process locale, so parsing does not depend on it")
+    func translationsKept() throws {
+        let file = try KeyFile(parsing: "[G]\nk=plain\nk[de]=übersetzt\nk[zz_ZZ]=other\n", fileName: "l10n")
+        #expect(try file.keys(in: "G") == ["k", "k[de]", "k[zz_ZZ]"])
+        #expect(try file.string(forKey: "k", in: "G") == "plain")
+    }
+
     @Test("structure: groups and keys in file order, removal")
     func structure() throws {
         let file = try KeyFile(parsing: "[B]\nz=1\na=2\n[A]\nk=v\n", fileName: "order")

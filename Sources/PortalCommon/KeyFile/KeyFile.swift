@@ -19,6 +19,13 @@ public final class KeyFile {
     /// Owned reference; released exactly once in `deinit`.
     private let handle: OpaquePointer
 
+    /// Without `KEEP_TRANSLATIONS`, GLib drops `key[xx]=` lines whose locale
+    /// is not the process's at load time, so the same bytes would list
+    /// different keys under `LANG=de_DE` and `LANG=C`. Keeping them makes
+    /// parsing locale-independent: `keys(in:)` returns every key as written,
+    /// and the models refuse translated keys where a key is a name.
+    /// (`string(forKey:in:)` never reads translations either way.)
+    private static let loadFlags = G_KEY_FILE_KEEP_TRANSLATIONS
     /// Path or caller-chosen name used in every error this file produces.
     public let fileName: String
 
@@ -50,7 +57,7 @@ public final class KeyFile {
         _ = try perform(group: nil, key: nil, missingIsNil: false) { error in
             bytes.withUnsafeBufferPointer { buffer in
                 buffer.withMemoryRebound(to: CChar.self) { chars in
-                    g_key_file_load_from_data(handle, chars.baseAddress, gsize(chars.count), G_KEY_FILE_NONE, error)
+                    g_key_file_load_from_data(handle, chars.baseAddress, gsize(chars.count), Self.loadFlags, error)
                 }
             }
         }
@@ -61,7 +68,7 @@ public final class KeyFile {
         self.init(fileName: path)
         let handle = self.handle
         _ = try perform(group: nil, key: nil, missingIsNil: false) { error in
-            g_key_file_load_from_file(handle, path, G_KEY_FILE_NONE, error)
+            g_key_file_load_from_file(handle, path, Self.loadFlags, error)
         }
     }
 
