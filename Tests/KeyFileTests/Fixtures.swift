@@ -1,6 +1,26 @@
 /// Files written by real Flatpak 1.14.10 and shipped by Debian 12, embedded byte for
 /// byte (raw strings: `\s` below is GLib's escape, not Swift's).
 enum Fixtures {
+    /// `metadata` written by Flatpak 1.14.10 for:
+    ///     flatpak build-init /tmp/x org.test.App org.test.Sdk org.test.Platform 1
+    ///     flatpak build-finish /tmp/x --share=network --socket=wayland --filesystem=xdg-download:ro \
+    ///         --talk-name=org.freedesktop.Notifications --command=hello
+    static let buildFinishMetadata = #"""
+    [Application]
+    name=org.test.App
+    runtime=org.test.Platform/x86_64/1
+    sdk=org.test.Sdk/x86_64/1
+    command=hello
+
+    [Context]
+    shared=network;
+    sockets=wayland;
+    filesystems=xdg-download:ro;
+
+    [Session Bus Policy]
+    org.freedesktop.Notifications=talk
+    """# + "\n"
+
     /// `metadata` written by Flatpak 1.14.10's build-finish with negations, environment,
     /// bus names, an extension point and --extension-priority (which writes `[ExtensionOf] priority`):
     ///     --share=network --unshare=ipc --socket=wayland --nosocket=x11 --device=dri --allow=devel
