@@ -162,4 +162,12 @@ enum Fixtures {
     BAR=
     SPACED=\sa b
     """# + "\n"
+
+    /// `/usr/share/xdg-desktop-portal/portals/gtk.portal` from Debian 12's xdg-desktop-portal-gtk.
+    static let gtkPortal = #"""
+    [portal]
+    DBusName=org.freedesktop.impl.portal.desktop.gtk
+    Interfaces=org.freedesktop.impl.portal.FileChooser;org.freedesktop.impl.portal.AppChooser;org.freedesktop.impl.portal.Print;org.freedesktop.impl.portal.Notification;org.freedesktop.impl.portal.Inhibit;org.freedesktop.impl.portal.Access;org.freedesktop.impl.portal.Account;org.freedesktop.impl.portal.Email;org.freedesktop.impl.portal.DynamicLauncher;org.freedesktop.impl.portal.Lockdown;org.freedesktop.impl.portal.Settings;
+    UseIn=gnome
+    """# + "\n"
 }
