@@ -55,6 +55,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "KeyFileTests",
+            dependencies: ["PortalCommon"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PermissionStoreTests",
             dependencies: ["PortalCommon"],
             swiftSettings: swiftSettings
