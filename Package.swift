@@ -49,9 +49,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test helpers shared by the test targets: private bus, temp dirs, processes.
+        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/Support"),
         .testTarget(
             name: "PortalCommonTests",
-            dependencies: ["PortalCommon", "CLinux", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["PortalCommon", "TestSupport", "CLinux"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -61,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PermissionStoreTests",
-            dependencies: ["PortalCommon"],
+            dependencies: ["PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

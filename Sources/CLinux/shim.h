@@ -1,20 +1,19 @@
 // Linux interfaces glibc 2.36 does not wrap or that Swift cannot import:
-// pidfd syscalls, errno access, a few constants defined as macros.
+// pidfd syscalls, errno, the wait-status macros. Deliberately no _GNU_SOURCE:
+// it would make these headers disagree with Swift's Glibc module.
 #pragma once
-#define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdint.h>
+#include <stddef.h>
 #include <sys/eventfd.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
+
+#ifndef PIDFD_NONBLOCK
+#define PIDFD_NONBLOCK 04000
+#endif
 
 static inline int burrow_pidfd_open(pid_t pid, unsigned int flags) {
     return (int)syscall(SYS_pidfd_open, pid, flags);
@@ -23,7 +22,17 @@ static inline int burrow_pidfd_send_signal(int pidfd, int sig, unsigned int flag
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
 }
 static inline int burrow_errno(void) { return errno; }
+static inline void burrow_set_errno(int value) { errno = value; }
 static inline int burrow_wifexited(int s) { return WIFEXITED(s); }
 static inline int burrow_wexitstatus(int s) { return WEXITSTATUS(s); }
 static inline int burrow_wifsignaled(int s) { return WIFSIGNALED(s); }
 static inline int burrow_wtermsig(int s) { return WTERMSIG(s); }
+
+// O_PATH needs _GNU_SOURCE in glibc's headers; the value is the kernel's ABI.
+static const int burrow_o_path = 010000000;
+
+// pipe2 is declared only under _GNU_SOURCE; the atomic O_CLOEXEC matters
+// where several threads spawn children at once (an inherited pipe end would
+// keep another child's output open forever).
+extern int pipe2(int pipefd[2], int flags);
+static inline int burrow_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }

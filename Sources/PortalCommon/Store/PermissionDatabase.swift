@@ -25,7 +25,8 @@
 public final class PermissionDatabase: Sendable {
     /// The SQLite file.
     public let path: String
-    private let database: SQLiteDatabase
+    /// Package-visible so tests can check the connection's pragmas.
+    package let database: SQLiteDatabase
 
     /// Opens (creating it and its directories if needed) the store at `path`.
     public convenience init(path: String) throws {
