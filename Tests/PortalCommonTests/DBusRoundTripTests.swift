@@ -142,15 +142,15 @@ struct DBusRoundTripTests {
         // gdbus is GIO's own client: what GTK apps and libportal speak.
         let service = try await TestService.start()
         defer { service.stop() }
-        let concat = try runProgram("/usr/bin/gdbus", ["call", "--session", "--dest", "org.burrow.Test", "--object-path", "/org/burrow/Test",
+        let concat = try await runProgram("/usr/bin/gdbus", ["call", "--session", "--dest", "org.burrow.Test", "--object-path", "/org/burrow/Test",
                                                        "--method", "org.burrow.Test.Concat", "left-", "right"], environment: service.bus.environment)
         #expect(concat.status == 0)
         #expect(concat.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "('left-right',)")
-        let echo = try runProgram("/usr/bin/gdbus", ["call", "--session", "--dest", "org.burrow.Test", "--object-path", "/org/burrow/Test",
+        let echo = try await runProgram("/usr/bin/gdbus", ["call", "--session", "--dest", "org.burrow.Test", "--object-path", "/org/burrow/Test",
                                                      "--method", "org.burrow.Test.Echo", "<{'a': <[uint32 1, 2]>, 'b': <(true, @ay [])>}>"], environment: service.bus.environment)
         #expect(echo.status == 0)
         #expect(echo.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "(<{'a': <[uint32 1, 2]>, 'b': <(true, @ay [])>}>,)")
-        let bad = try runProgram("/usr/bin/gdbus", ["call", "--session", "--dest", "org.burrow.Test", "--object-path", "/org/burrow/Test",
+        let bad = try await runProgram("/usr/bin/gdbus", ["call", "--session", "--dest", "org.burrow.Test", "--object-path", "/org/burrow/Test",
                                                     "--method", "org.burrow.Test.Fail", "notfound"], environment: service.bus.environment)
         #expect(bad.status != 0)
         #expect(bad.stderr.contains("org.freedesktop.portal.Error.NotFound"))

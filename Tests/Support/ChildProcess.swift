@@ -149,21 +149,38 @@ extension FileHandle {
 
 /// Runs a program to completion and returns its exit code and output.
 /// A child killed by a signal reports `128 + signal`, as shells do.
+///
+/// The blocking reads and waits happen on a thread of their own: tests run
+/// in parallel on Swift's small cooperative pool (two threads here), and a
+/// pool thread blocked on a child that is itself waiting for a service in
+/// the same process would deadlock the whole run.
 @discardableResult
 public func runProgram(
     _ path: String, _ arguments: [String], environment: [String: String]? = nil,
     stdin: Data? = nil, timeout: Duration = .seconds(120)
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread {
+            continuation.resume(with: Result {
+                try runProgramBlocking(path, arguments, environment: environment, stdin: stdin, timeout: timeout)
+            })
+        }
+        thread.start()
+    }
+}
+
+private func runProgramBlocking(
+    _ path: String, _ arguments: [String], environment: [String: String]?, stdin: Data?, timeout: Duration
 ) throws -> (status: Int32, stdout: String, stderr: String) {
     let child = try ChildProcess(path, arguments, environment: environment, captureOutput: true, captureError: true, pipeInput: true)
     if let stdin { child.standardInput!.write(stdin) }
     try child.standardInput!.close()
     // Drain stderr on another thread so a chatty child can never block on a full pipe.
     nonisolated(unsafe) var errData = Data()
-    let group = DispatchGroup()
-    group.enter()
-    DispatchQueue.global().async { errData = child.standardError!.readAll(); group.leave() }
+    let errDone = DispatchSemaphore(value: 0)
+    Thread { errData = child.standardError!.readAll(); errDone.signal() }.start()
     let outData = child.standardOutput!.readAll()
-    group.wait()
+    errDone.wait()
     guard let status = child.wait(timeout: timeout) else {
         child.stop()
         throw TestFailure("\(path) did not exit within \(timeout)")
