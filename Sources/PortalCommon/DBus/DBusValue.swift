@@ -118,6 +118,8 @@ extension DBusValue {
     }
     public var boolValue: Bool? { if case .bool(let b) = self { b } else { nil } }
     public var uint32Value: UInt32? { if case .uint32(let v) = self { v } else { nil } }
+    /// The elements of a non-byte array.
+    public var arrayValues: [DBusValue]? { if case .array(_, let values) = self { values } else { nil } }
     /// The value inside a variant (or the value itself when not a variant).
     public var unwrappingVariant: DBusValue { if case .variant(let inner) = self { inner.unwrappingVariant } else { self } }
 }

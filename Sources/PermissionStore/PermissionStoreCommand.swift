@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import PortalCommon
+
+/// `burrow-permission-store`: the permission store daemon, normally started
+/// by D-Bus activation (data/dbus-1/services).
+@main
+struct PermissionStoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "burrow-permission-store",
+        abstract: "Serve org.freedesktop.impl.portal.PermissionStore from an SQLite database.",
+        discussion: """
+            The database is $BURROW_PERMISSION_DB, or \
+            $XDG_DATA_HOME/burrow/db/permissions.sqlite (~/.local/share/… by default).
+            """,
+        version: BurrowVersion.string
+    )
+
+    @Flag(name: .shortAndLong, help: "Log every change at debug level.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "Replace a running permission store.")
+    var replace = false
+
+    func run() async throws {
+        let options = DaemonOptions(verbose: verbose, replace: replace)
+        let status = await Daemon.run(name: PermissionStoreService.name, label: "burrow.permission-store", options: options) { connection, logger in
+            let path = try PermissionDatabase.defaultPath(environment: ProcessInfo.processInfo.environment)
+            let database = try PermissionDatabase(path: path)
+            logger.info("permission database: \(path)")
+            let service = PermissionStoreService(database: database, connection: connection, logger: logger)
+            try await connection.export(service.definition, at: PermissionStoreService.path)
+        }
+        throw ExitCode(status)
+    }
+}
