@@ -12,9 +12,11 @@ struct TestService {
     let server: BusConnection
     let client: BusConnection
 
-    static func start(access: AccessPolicy = .bus, allowAllUsers: Bool = false) async throws -> TestService {
+    static func start(
+        access: AccessPolicy = .bus, allowAllUsers: Bool = false, identification: IdentificationOptions = .init()
+    ) async throws -> TestService {
         let bus = try PrivateBus(allowAllUsers: allowAllUsers)
-        let server = try await BusConnection.connect(.address(bus.address))
+        let server = try await BusConnection.connect(.address(bus.address), identification: identification)
         try await server.export(Self.definition(server: server, access: access), at: path)
         _ = try await server.requestName(name)
         let client = try await BusConnection.connect(.address(bus.address))

@@ -32,20 +32,31 @@ public enum TestSandbox {
             "--bind", bus.directory.path, "/run/bus",
             "--setenv", "DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/bus/bus",
         ]
+        var fileToPass: String?
         switch info {
         case .none:
             break
-        case .readOnly(let text), .writable(let text):
+        case .readOnly(let text):
+            // Exactly as the launcher does it: the file reaches bwrap as an fd
+            // (opened by the shell as root, fd 9) and becomes a read-only
+            // file of its own with --ro-bind-data.
             let file = scratch.appendingPathComponent("flatpak-info")
             try text.write(to: file, atomically: false, encoding: .utf8)
-            chmod(file.path, 0o644)
-            if case .writable = info { chmod(file.path, 0o666) }
-            let flag = if case .writable = info { "--bind" } else { "--ro-bind" }
-            bwrap += [flag, file.path, "/.flatpak-info"]
+            fileToPass = file.path
+            bwrap += ["--ro-bind-data", "9", "/.flatpak-info"]
+        case .writable(let text):
+            let file = scratch.appendingPathComponent("flatpak-info")
+            try text.write(to: file, atomically: false, encoding: .utf8)
+            chmod(file.path, 0o666)
+            bwrap += ["--bind", file.path, "/.flatpak-info"]
         }
-        return try await runProgram("/usr/bin/setpriv", [
-            "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all",
+        let command = [
+            "/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all",
             "/usr/bin/bwrap",
-        ] + bwrap + [program] + arguments)
+        ] + bwrap + [program] + arguments
+        if let fileToPass {
+            return try await runProgram("/bin/sh", ["-c", "exec 9<\"$0\" && exec \"$@\"", fileToPass] + command)
+        }
+        return try await runProgram(command[0], Array(command.dropFirst()))
     }
 }

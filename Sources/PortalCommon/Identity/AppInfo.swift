@@ -19,6 +19,14 @@ public enum AppInfo: Sendable {
         /// A pidfd of the bus peer (for a proxied bus, the proxy in the same
         /// sandbox); nil only under test hooks.
         public let pidfd: UnixFD?
+
+        /// Package-visible: only identification (and tests) make these.
+        package init(appID: AppID, instanceID: String, info: FlatpakInfo, pidfd: UnixFD?) {
+            self.appID = appID
+            self.instanceID = instanceID
+            self.info = info
+            self.pidfd = pidfd
+        }
     }
 
     /// The app id for permission tables: "" for an unknown host app, as
