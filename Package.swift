@@ -59,6 +59,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks (bench/run.sh); built with everything else, never installed.
+        .executableTarget(
+            name: "burrow-bench",
+            dependencies: ["PortalCommon"],
+            path: "bench/Sources/burrow-bench",
+            swiftSettings: swiftSettings
+        ),
         // Test helpers shared by the test targets: private bus, temp dirs, processes.
         .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/Support"),
         .testTarget(

@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs every Debian 12 package burrow's build, tests and benchmarks use.
+# Idempotent; skips apt entirely when everything is already installed.
+set -eu
+packages="
+  pkg-config libsystemd-dev libglib2.0-dev libostree-dev libfuse3-dev libseccomp-dev libsqlite3-dev
+  bubblewrap xdg-dbus-proxy fuse3 dbus-daemon dbus-bin ostree busybox-static cups-client
+  libglib2.0-bin util-linux
+  flatpak xdg-desktop-portal xdg-desktop-portal-dev
+"
+missing=""
+for p in $packages; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "burrow: these packages are missing:$missing" >&2
+    echo "burrow: run this script as root (or with sudo) to install them" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
