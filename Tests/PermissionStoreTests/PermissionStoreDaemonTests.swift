@@ -70,12 +70,13 @@ struct PermissionStoreDaemonTests {
         #expect(mine == reference)
     }
 
-    @Test func writesSurviveStopAndRestart() async throws {
+    @Test(arguments: [SIGTERM, SIGHUP, SIGINT])
+    func writesSurviveStopAndRestart(signal: Int32) async throws {
         let store = try await StoreDaemon(.burrow)
         defer { store.stop() }
         _ = try await store.call("Set", [.string("t"), .bool(true), .string("id"), Self.perms(["org.a.App": ["yes"]]), .variant(.uint64(42))])
-        store.process.signal(SIGTERM)
-        #expect(store.process.wait(timeout: .seconds(10)).map { $0 >> 8 } == 0, "SIGTERM is a clean exit")
+        store.process.signal(signal)
+        #expect(store.process.wait(timeout: .seconds(10)) == 0, "signal \(signal) is a clean exit (status 0)")
         try await store.waitUntilNameIsFree()
         try await store.restart()
         let entry = try await store.call("Lookup", [.string("t"), .string("id")])
@@ -111,6 +112,39 @@ struct PermissionStoreDaemonTests {
         let sample = try await store.call("GetPermission", [.string("grants"), .string("id\(committed.max()!)"), .string("org.a.App")])
         #expect(sample == [Self.strings(["yes"])])
     }
+
+    @Test func startsByDBusActivationFromItsServiceFile() async throws {
+        let bus = try PrivateBus()
+        let data = try TemporaryDirectory.make(prefix: "burrow-store")
+        defer { bus.stop(); try? FileManager.default.removeItem(at: data) }
+        // The installed service file, with @libexecdir@ pointing at the build.
+        let template = try String(contentsOfFile: Self.repository + "/data/dbus-1/services/\(StoreDaemon.name.rawValue).service.in", encoding: .utf8)
+        let service = template.replacingOccurrences(of: "@libexecdir@", with: BuiltProducts.directory.path)
+        try service.write(to: bus.servicesDirectory.appendingPathComponent("\(StoreDaemon.name.rawValue).service"), atomically: true, encoding: .utf8)
+
+        let client = try await BusConnection.connect(.address(bus.address))
+        defer { client.close() }
+        _ = try await client.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "UpdateActivationEnvironment", [
+            .dictionary(key: .string, value: .string, [.init(.string("BURROW_PERMISSION_DB"), .string(data.path + "/activated.sqlite"))]),
+        ])
+        #expect(try await !client.nameHasOwner(StoreDaemon.name))
+        let reply = try await client.call(StoreDaemon.name, StoreDaemon.path, StoreDaemon.interface, "SetPermission",
+                                          [.string("t"), .bool(true), .string("id"), .string("org.a.App"), Self.strings(["yes"])])
+        #expect(reply.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: data.path + "/activated.sqlite"), "activated with the bus's environment")
+        // The activated daemon is the bus's child; stop it through its name's owner.
+        let owner = try await client.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                          "GetConnectionUnixProcessID", [.string(StoreDaemon.name.rawValue)])
+        if let pid = owner.first?.uint32Value { kill(pid_t(pid), SIGTERM) }
+    }
+
+    static let repository: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }()
 
     @Test func replaceTakesTheNameAndTheOldInstanceExitsCleanly() async throws {
         let store = try await StoreDaemon(.burrow)
