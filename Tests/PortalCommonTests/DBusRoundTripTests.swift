@@ -180,6 +180,19 @@ struct DBusRoundTripTests {
         #expect(sawDeparture, "\(name) left but no NameOwnerChanged reached onPeerVanished")
     }
 
+    @Test func closingTwiceFromTwoPlacesIsHarmless() async throws {
+        let service = try await TestService.start()
+        defer { service.stop() }
+        let connection = try await BusConnection.connect(.address(service.bus.address))
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 { group.addTask { connection.close() } }
+        }
+        connection.close()
+        await #expect(throws: PortalError.self) {
+            _ = try await connection.call(TestService.name, TestService.path, TestService.interface, "Concat", [.string("a"), .string("b")])
+        }
+    }
+
     @Test func callerIsIdentifiedAsHost() async throws {
         let service = try await TestService.start()
         defer { service.stop() }

@@ -98,11 +98,21 @@ final class BusLoop: SerialExecutor, @unchecked Sendable {
 
     /// Asks the loop to finish: pending work runs, the connection is flushed
     /// and closed, and the thread exits. Waits for the thread.
+    /// Stops the loop and joins its thread. Idempotent: only the first call
+    /// joins (joining a pthread twice is undefined behaviour — it crashed a
+    /// test that closed a connection from both `stop()` and `deinit`).
     func stop() {
         guard threadStarted else { return }
-        queue.withLock { $0.stopping = true }
+        let first = queue.withLock { state -> Bool in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard first else { return }
         wake()
-        if !isOnLoopThread {
+        if isOnLoopThread {
+            // Stopped from a handler: the thread ends after this turn; nobody joins it.
+            pthread_detach(thread)
+        } else {
             pthread_join(thread, nil)
         }
     }
