@@ -63,8 +63,8 @@ public struct BusName: Sendable, Hashable, CustomStringConvertible, ExpressibleB
     public let rawValue: String
 
     public init(_ rawValue: String) throws(PortalError) {
-        guard BusName.isValid(rawValue) else {
-            throw .invalidArgs("'\(rawValue)' is not a valid D-Bus bus name")
+        if let reason = DBusNameSyntax.busNameInvalidityReason(rawValue) {
+            throw .invalidArgs("'\(rawValue)' is not a valid D-Bus bus name: \(reason)")
         }
         self.rawValue = rawValue
     }
@@ -77,23 +77,11 @@ public struct BusName: Sendable, Hashable, CustomStringConvertible, ExpressibleB
     public var isUnique: Bool { rawValue.hasPrefix(":") }
     public var description: String { rawValue }
 
-    /// The D-Bus rules: ≤255 bytes, ≥2 elements separated by `.`, elements
-    /// `[A-Za-z0-9_-]+`, and for well-known names no element starts with a digit.
+    /// The D-Bus rules (see `DBusNameSyntax`): ≤255 bytes, ≥2 elements
+    /// separated by `.`, elements `[A-Za-z0-9_-]+`, and for well-known names
+    /// no element starts with a digit.
     public static func isValid(_ s: String) -> Bool {
-        var bytes = Array(s.utf8)
-        guard !bytes.isEmpty, bytes.count <= 255 else { return false }
-        let unique = bytes[0] == UInt8(ascii: ":")
-        if unique { bytes.removeFirst() }
-        let elements = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard elements.count >= 2 else { return false }
-        for element in elements {
-            guard let first = element.first else { return false }
-            if !unique, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") { return false }
-            for b in element where !(ObjectPath.isPathElementByte(b) || b == UInt8(ascii: "-")) {
-                return false
-            }
-        }
-        return true
+        DBusNameSyntax.busNameInvalidityReason(s) == nil
     }
 }
 
@@ -101,8 +89,7 @@ public struct BusName: Sendable, Hashable, CustomStringConvertible, ExpressibleB
 public enum DBusNameRules {
     /// Interface names: like well-known bus names but without `-`.
     public static func isValidInterface(_ s: String) -> Bool {
-        guard BusName.isValid(s), !s.hasPrefix(":"), !s.contains("-") else { return false }
-        return true
+        DBusNameSyntax.interfaceNameInvalidityReason(s) == nil
     }
 
     /// Member names: `[A-Za-z_][A-Za-z0-9_]*`, ≤255 bytes.

@@ -1,10 +1,8 @@
-/// D-Bus name grammar (D-Bus specification, "Valid Names"), for checking
-/// names that keyfiles hand to the bus layer: bus-policy keys, which become
-/// xdg-dbus-proxy `--talk=`/`--own=` rules, and `.portal` files' `DBusName`
-/// and `Interfaces`.
-///
-/// Kept internal and string-based on purpose: the D-Bus layer owns the public
-/// validated name types; this is only the syntax check keyfile parsing needs.
+/// D-Bus name grammar (D-Bus specification, "Valid Names"), the one place
+/// it is written down: `BusName`, `DBusNameRules` and keyfile parsing
+/// (bus-policy keys, which become xdg-dbus-proxy `--talk=`/`--own=` rules,
+/// and `.portal` files' `DBusName` and `Interfaces`) all ask it, and the
+/// reasons it gives end up in error messages.
 enum DBusNameSyntax {
     static let maximumLength = 255
 
@@ -21,7 +19,17 @@ enum DBusNameSyntax {
         dottedNameInvalidityReason(name, allowsDash: false)
     }
 
-    private static func dottedNameInvalidityReason(_ name: String, allowsDash: Bool) -> String? {
+    /// Why `name` is neither a unique (`:1.42`) nor a well-known bus name, or `nil`.
+    static func busNameInvalidityReason(_ name: String) -> String? {
+        if name.hasPrefix(":") {
+            return dottedNameInvalidityReason(String(name.dropFirst()), allowsDash: true, allowsLeadingDigit: true)
+        }
+        return dottedNameInvalidityReason(name, allowsDash: true)
+    }
+
+    private static func dottedNameInvalidityReason(
+        _ name: String, allowsDash: Bool, allowsLeadingDigit: Bool = false
+    ) -> String? {
         let bytes = Array(name.utf8)
         if bytes.isEmpty { return "name is empty" }
         if bytes.count > maximumLength { return "name is longer than \(maximumLength) bytes" }
@@ -29,7 +37,7 @@ enum DBusNameSyntax {
         if elements.count < 2 { return "name must have at least two elements separated by \".\"" }
         for element in elements {
             guard let first = element.first else { return "name has an empty element" }
-            if first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") {
+            if !allowsLeadingDigit && first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9") {
                 return "name element starts with a digit"
             }
             for byte in element {
