@@ -59,8 +59,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Test helpers shared by the test targets: private bus, temp dirs, processes.
-        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/Support"),
+        // Test helpers shared by the test targets: private bus, temp dirs,
+        // processes, permission store daemons.
+        .target(name: "TestSupport", dependencies: ["PortalCommon", "CLinux"], path: "Tests/Support"),
         .testTarget(
             name: "PortalCommonTests",
             dependencies: ["PortalCommon", "TestSupport", "CLinux"],
