@@ -25,6 +25,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
+        .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
     ],
     dependencies: [
@@ -47,6 +48,16 @@ let package = Package(
                 "CSystemd", "CGLib", "CSQLite", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `burrow`, the command-line tool: one root command, a file per subcommand.
+        .executableTarget(
+            name: "launcher",
+            dependencies: [
+                "PortalCommon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -74,6 +85,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PermissionStoreTests",
+            dependencies: ["PortalCommon", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `burrow` binary against real permission stores.
+        .testTarget(
+            name: "LauncherTests",
             dependencies: ["PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
