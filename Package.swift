@@ -25,6 +25,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
+        .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
     ],
     dependencies: [
@@ -50,6 +51,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `burrow`, the command-line tool: one root command, a file per subcommand.
+        .executableTarget(
+            name: "launcher",
+            dependencies: [
+                "PortalCommon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "PermissionStore",
             dependencies: [
@@ -66,8 +77,9 @@ let package = Package(
             path: "bench/Sources/burrow-bench",
             swiftSettings: swiftSettings
         ),
-        // Test helpers shared by the test targets: private bus, temp dirs, processes.
-        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/Support"),
+        // Test helpers shared by the test targets: private bus, temp dirs,
+        // processes, permission store daemons.
+        .target(name: "TestSupport", dependencies: ["PortalCommon", "CLinux"], path: "Tests/Support"),
         .testTarget(
             name: "PortalCommonTests",
             dependencies: ["PortalCommon", "TestSupport", "CLinux"],
@@ -80,6 +92,12 @@ let package = Package(
         ),
         .testTarget(
             name: "PermissionStoreTests",
+            dependencies: ["PortalCommon", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `burrow` binary against real permission stores.
+        .testTarget(
+            name: "LauncherTests",
             dependencies: ["PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),

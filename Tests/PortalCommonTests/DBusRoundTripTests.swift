@@ -33,6 +33,14 @@ struct DBusRoundTripTests {
         #expect(reply == [.variant(Self.everything)])
     }
 
+    @Test func emptyArraysKeepTheirElementType() {
+        // An empty [String] also casts to [UInt8]; it must still be 'as'.
+        #expect([String]().dbusValue == .array(element: .string, []))
+        #expect([String]().dbusValue.type.signature == "as")
+        #expect([UInt8]().dbusValue == .bytes([]))
+        #expect([[String: Variant]]().dbusValue.type.signature == "aa{sv}")
+    }
+
     @Test func fileDescriptorsCrossTheBus() async throws {
         let service = try await TestService.start()
         defer { service.stop() }

@@ -97,20 +97,25 @@ final class BusLoop: SerialExecutor, @unchecked Sendable {
     }
 
     /// Asks the loop to finish: pending work runs, the connection is flushed
-    /// and closed, and the thread exits. Waits for the thread.
-    /// Stops the loop and joins its thread. Idempotent: only the first call
-    /// joins (joining a pthread twice is undefined behaviour — it crashed a
-    /// test that closed a connection from both `stop()` and `deinit`).
+    /// and closed, and the thread exits. The first call from another thread
+    /// waits for the thread; later calls only return.
+    ///
+    /// Only the first call may join: joining a thread twice is undefined,
+    /// and in practice glibc has by then reused the first thread's control
+    /// block for a new thread, so the second join reaps (or waits forever
+    /// for) some other connection's loop. `close()` twice — e.g. from a
+    /// `defer` and a `deinit` — is normal, so this must be idempotent.
     func stop() {
         guard threadStarted else { return }
         let first = queue.withLock { state -> Bool in
             defer { state.stopping = true }
             return !state.stopping
         }
-        guard first else { return }
         wake()
+        guard first else { return }
         if isOnLoopThread {
-            // Stopped from a handler: the thread ends after this turn; nobody joins it.
+            // Stopped from a handler on the loop itself: nobody can wait
+            // for this thread, so let it clean up after itself.
             pthread_detach(thread)
         } else {
             pthread_join(thread, nil)

@@ -150,7 +150,9 @@ extension Array: DBusRepresentable where Element: DBusRepresentable {
         }
     }
     public var dbusValue: DBusValue {
-        if let bytes = self as? [UInt8] { return .bytes(bytes) }
+        // Test the element type, not the value: an *empty* array of any
+        // element type casts to [UInt8], and would go out as 'ay'.
+        if Element.self == UInt8.self, let bytes = self as? [UInt8] { return .bytes(bytes) }
         return .array(element: Element.dbusType, map(\.dbusValue))
     }
 }

@@ -48,6 +48,40 @@ public enum GVariantCoding {
         return String(cString: printed)
     }
 
+    /// The value written in GLib's text form (`g_variant_parse`, the syntax
+    /// `flatpak permission-set --data` and `gdbus call` take), e.g.
+    /// `{'a': <1>}` or `uint32 7`. The whole text must be one value.
+    ///
+    /// GVariant types D-Bus has no wire form for are refused rather than
+    /// approximated: maybe types (`m…`, GVariant-only) and handles (`h`, an
+    /// fd index that means nothing outside the message that carried it).
+    public static func parse(_ text: String) throws(PortalError) -> DBusValue {
+        var error: UnsafeMutablePointer<GError>? = nil
+        // No expected type (inferred from the text); NULL limit and endptr:
+        // the text is NUL-terminated and trailing garbage is an error.
+        guard let parsed = g_variant_parse(nil, text, nil, nil, &error) else {
+            throw parseError(text, error)
+        }
+        // g_variant_parse returns a full (non-floating) reference.
+        defer { g_variant_unref(parsed) }
+        guard let value = makeValue(parsed) else {
+            let type = String(cString: g_variant_get_type_string(parsed))
+            throw .invalidArgument(
+                "'\(text)' is a GVariant of type '\(type)', which D-Bus cannot carry "
+                + "(maybe 'm' and handle 'h' types have no stored form); write a D-Bus type instead.")
+        }
+        return value
+    }
+
+    /// The one GError → PortalError conversion for GVariant text; frees the
+    /// GError. The wording is flatpak's (`Failed to parse '…' as GVariant:
+    /// OFFSET:REASON`), so scripts matching on it keep working.
+    private static func parseError(_ text: String, _ error: UnsafeMutablePointer<GError>?) -> PortalError {
+        guard let error else { return .invalidArgument("Failed to parse '\(text)' as GVariant") }
+        defer { g_error_free(error) }
+        return .invalidArgument("Failed to parse '\(text)' as GVariant: \(String(cString: error.pointee.message))")
+    }
+
     /// A new floating GVariant for `value` (no fds: checked by callers).
     private static func makeGVariant(_ value: DBusValue) -> OpaquePointer {
         switch value {

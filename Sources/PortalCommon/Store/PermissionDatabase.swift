@@ -33,6 +33,16 @@ public final class PermissionDatabase: Sendable {
         try self.init(path: path, options: SQLiteOptions())
     }
 
+    /// Opens an existing store for reading only — nothing is created or
+    /// migrated, every write fails. For tools that inspect a store a daemon
+    /// owns (`burrow permissions` lists its tables this way); they change it
+    /// only through the daemon, so `Changed` reaches everyone.
+    public convenience init(readOnlyAt path: String) throws {
+        var options = SQLiteOptions()
+        options.readOnly = true
+        try self.init(path: path, options: options)
+    }
+
     package init(path: String, options: SQLiteOptions) throws {
         self.path = path
         database = try SQLiteDatabase(path: path, migrations: Self.migrations, options: options)

@@ -67,10 +67,13 @@ package final class SQLiteConnection {
     /// so the cache cannot grow without bound.
     private var statements: [String: Statement] = [:]
 
-    package init(path: String) throws {
+    /// With `readOnly`, an existing file is opened for reading only (never
+    /// created); every write through this connection fails.
+    package init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var handle: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        let flags = access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard let handle else {
             // Only when SQLite could not even allocate the connection.

@@ -26,6 +26,10 @@ package struct SQLiteOptions: Sendable {
     /// WAL pages before an automatic checkpoint; nil keeps SQLite's default.
     /// The crash test sets 0 so the main file never changes under its copy.
     package var automaticCheckpointPages: Int?
+    /// Open an existing file for reading only: nothing is created, migrated
+    /// or configured on disk (for `burrow permissions`, which must not
+    /// change a store another process owns). The schema must be current.
+    package var readOnly = false
 
     package init() {}
 }
@@ -54,11 +58,32 @@ package final class SQLiteDatabase: Sendable {
         precondition(migrations.enumerated().allSatisfy { $0.offset + 1 == $0.element.version },
                      "migrations must be numbered 1, 2, 3, … in order")
         self.path = path
-        try Self.createParentDirectories(of: path)
-        let connection = try SQLiteConnection(path: path)
-        try Self.configure(connection, options: options)
-        try Self.migrate(connection, to: migrations)
+        let connection: SQLiteConnection
+        if options.readOnly {
+            connection = try SQLiteConnection(path: path, readOnly: true)
+            try connection.execute("PRAGMA busy_timeout = \(options.busyTimeoutMilliseconds)")
+            try Self.requireSchema(connection, version: migrations.last?.version ?? 0)
+        } else {
+            try Self.createParentDirectories(of: path)
+            connection = try SQLiteConnection(path: path)
+            try Self.configure(connection, options: options)
+            try Self.migrate(connection, to: migrations)
+        }
         self.connection = Mutex(connection)
+    }
+
+    /// A reader cannot migrate: an older file is upgraded by the daemon the
+    /// next time it opens it, a newer one is not ours to interpret.
+    private static func requireSchema(_ connection: SQLiteConnection, version latest: Int) throws {
+        let current = try connection.query("PRAGMA user_version").first?.integer(0) ?? 0
+        guard current == latest else {
+            let advice = current > latest
+                ? "it was written by a newer burrow; upgrade burrow"
+                : "start burrow-permission-store once to upgrade it"
+            throw PortalError.failed(
+                "Database \(connection.path) has schema version \(current), but this burrow reads version "
+                + "\(latest): \(advice).")
+        }
     }
 
     /// Runs `body` in a write transaction (BEGIN IMMEDIATE … COMMIT, or
