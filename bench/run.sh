@@ -53,8 +53,8 @@ DBUS_SESSION_BUS_ADDRESS=$theirs XDG_DATA_HOME=$work/debian-data "$upstream" 2>/
 pids="$pids $!"
 wait_for_store "$theirs"
 
-"$bin/burrow-bench" store "$ours" "$calls" >"$work/burrow.txt"
 "$bin/burrow-bench" store "$theirs" "$calls" >"$work/debian.txt"
+"$bin/burrow-bench" store "$ours" "$calls" >"$work/burrow.txt"
 
 echo "Permission store, $calls sequential calls each, latency in microseconds ($(nproc) cores, $(uname -r))"
 printf '%-24s %10s %10s %10s %10s %9s %9s\n' measurement burrow-p50 burrow-p99 debian-p50 debian-p99 ratio-p50 ratio-p99
