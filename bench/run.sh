@@ -53,6 +53,8 @@ DBUS_SESSION_BUS_ADDRESS=$theirs XDG_DATA_HOME=$work/debian-data "$upstream" 2>/
 pids="$pids $!"
 wait_for_store "$theirs"
 
+floor=$(start_bus floor)
+"$bin/burrow-bench" bus "$floor" "$calls" >"$work/floor.txt"
 "$bin/burrow-bench" store "$theirs" "$calls" >"$work/debian.txt"
 "$bin/burrow-bench" store "$ours" "$calls" >"$work/burrow.txt"
 
@@ -61,4 +63,5 @@ printf '%-24s %10s %10s %10s %10s %9s %9s\n' measurement burrow-p50 burrow-p99 d
 paste "$work/burrow.txt" "$work/debian.txt" | awk -F'\t' '{
     printf "%-24s %10.1f %10.1f %10.1f %10.1f %8.2fx %8.2fx\n", $1, $2, $3, $6, $7, $2 / $6, $3 / $7
 }'
+awk -F'\t' '{ printf "%-24s %10.1f %10.1f   (a bus with no store on it)\n", "bus GetId, idle bus", $2, $3 }' "$work/floor.txt"
 echo "(ratio = burrow / Debian xdg-permission-store 1.16; below 1 means burrow is faster. The GetId line is the bus's own floor.)"

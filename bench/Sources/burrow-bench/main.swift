@@ -1,6 +1,7 @@
 // burrow-bench: latency of D-Bus calls against whatever owns a name on a bus.
 //
 //   burrow-bench store ADDRESS [CALLS]
+//   burrow-bench bus ADDRESS [CALLS]      (GetId only)
 //
 // Measures, one call at a time (each awaited before the next, as a portal
 // calls the store): the bus daemon's own GetId (the floor every method pays),
@@ -18,14 +19,21 @@ struct Bench {
 
     static func main() async {
         let arguments = CommandLine.arguments
-        guard arguments.count >= 3, arguments[1] == "store" else {
-            FileHandle.standardError.write(Data("usage: burrow-bench store BUS_ADDRESS [CALLS]\n".utf8))
+        guard arguments.count >= 3, arguments[1] == "store" || arguments[1] == "bus" else {
+            FileHandle.standardError.write(Data("usage: burrow-bench store|bus BUS_ADDRESS [CALLS]\n".utf8))
             exit(2)
         }
         let calls = arguments.count > 3 ? Int(arguments[3]) ?? 5000 : 5000
         do {
             let bus = try await BusConnection.connect(.address(arguments[2]))
             defer { bus.close() }
+            if arguments[1] == "bus" {
+                // Only the bus's own floor, with no store involved.
+                try await report("bus GetId (baseline)", calls) { _ in
+                    _ = try await bus.call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "GetId")
+                }
+                return
+            }
             let run = UInt32.random(in: 0...UInt32.max)
             // Warm both sides (connection setup, caller identification cache, page cache).
             for i in 0..<200 { _ = try await setPermission(bus, id: "warm\(run)-\(i)") }
