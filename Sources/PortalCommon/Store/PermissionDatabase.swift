@@ -56,12 +56,7 @@ public final class PermissionDatabase: Sendable {
         if let override = environment["BURROW_PERMISSION_DB"], !override.isEmpty {
             return override
         }
-        let dataHome: String
-        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
-            dataHome = xdg
-        } else if let home = environment["HOME"], home.hasPrefix("/") {
-            dataHome = home + "/.local/share"
-        } else {
+        guard let dataHome = XDGDirectories.dataHome(environment: environment) else {
             throw PortalError.failed(
                 "Cannot locate the permission database: HOME is not an absolute path. "
                 + "Set HOME, XDG_DATA_HOME or BURROW_PERMISSION_DB.")

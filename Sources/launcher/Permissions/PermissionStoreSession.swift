@@ -73,14 +73,7 @@ enum PermissionTables {
     /// File names in `$XDG_DATA_HOME/flatpak/db` (xdg-permission-store keeps
     /// one GVDB file per table there). A missing directory is no tables.
     private static func upstreamTables(environment: [String: String]) throws -> [String] {
-        let dataHome: String
-        if let xdg = environment["XDG_DATA_HOME"], xdg.hasPrefix("/") {
-            dataHome = xdg
-        } else if let home = environment["HOME"], home.hasPrefix("/") {
-            dataHome = home + "/.local/share"
-        } else {
-            return []
-        }
+        guard let dataHome = XDGDirectories.dataHome(environment: environment) else { return [] }
         let directory = dataHome + "/flatpak/db"
         guard FileManager.default.fileExists(atPath: directory) else { return [] }
         do {
