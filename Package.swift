@@ -25,6 +25,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
     ],
     dependencies: [
@@ -45,6 +46,17 @@ let package = Package(
             name: "PortalCommon",
             dependencies: [
                 "CSystemd", "CGLib", "CSQLite", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Installations, remotes, OSTree pulls and deploys, publishing. The only
+        // importer of COSTree.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "PortalCommon", "COSTree", "CGLib", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -76,6 +88,11 @@ let package = Package(
         .testTarget(
             name: "KeyFileTests",
             dependencies: ["PortalCommon"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
