@@ -10,6 +10,9 @@ public struct PullProgress: Sendable, Hashable {
     /// grows while metadata is scanned).
     public var fetchedObjects: Int
     public var requestedObjects: Int
+    /// Objects copied from a local (`file://`) repository instead of
+    /// fetched.
+    public var importedObjects: Int
     /// Metadata objects (commits, trees) fetched and scanned.
     public var fetchedMetadata: Int
     public var scannedMetadata: Int
@@ -94,6 +97,7 @@ extension OSTreeRepository {
         let progressObject = sink.map { ostree_async_progress_new_and_connect(progressChanged, $0.toOpaque())! }
         defer {
             if let progressObject {
+                // Idempotent: already done on success, below.
                 ostree_async_progress_finish(progressObject)
                 g_object_unref(UnsafeMutableRawPointer(progressObject))
             }
@@ -103,9 +107,11 @@ extension OSTreeRepository {
         try OSTreeError.check("pulling \(what) from \(remote)") {
             ostree_repo_pull_with_options(raw, remote, optionsVariant.raw, progressObject, nil, $0)
         }
-        // libostree's own last update is only delivered if one was pending;
-        // the caller is promised exactly one final report.
         if let sink, let progressObject {
+            // `finish` delivers libostree's pending update (if any) and
+            // silences the object; then comes the one final report the
+            // caller is promised.
+            ostree_async_progress_finish(progressObject)
             sink.takeUnretainedValue().report(progressObject, finished: true)
         }
     }
@@ -148,6 +154,7 @@ private final class ProgressSink {
             bytesTransferred: UInt64(ostree_async_progress_get_uint64(progress, "bytes-transferred")),
             fetchedObjects: uint("fetched"),
             requestedObjects: uint("requested"),
+            importedObjects: uint("metadata-fetched-localcache") + uint("content-fetched-localcache"),
             fetchedMetadata: uint("metadata-fetched"),
             scannedMetadata: uint("scanned-metadata"),
             outstandingFetches: uint("outstanding-fetches"),
