@@ -25,7 +25,8 @@ extension OSTreeRepository {
     public struct TreeSizes: Sendable, Hashable {
         /// Regular files' sizes, each rounded up to 512 bytes.
         public var installed: UInt64
-        /// The stored objects' sizes (compressed in an archive repository).
+        /// Regular files' stored objects' sizes (compressed in an archive
+        /// repository).
         public var download: UInt64
     }
 
@@ -112,7 +113,7 @@ extension OSTreeRepository {
     }
 
     /// Walks a written tree and adds up Flatpak's two sizes; every
-    /// occurrence of a file counts, as in `flatpak_repo_collect_sizes`.
+    /// occurrence of a regular file counts, as in `flatpak_repo_collect_sizes`.
     private func treeSizes(_ tree: GObjectRef) throws(OSTreeError) -> TreeSizes {
         var sizes = TreeSizes(installed: 0, download: 0)
         var pending: [OpaquePointer] = [tree.raw]
@@ -124,10 +125,10 @@ extension OSTreeRepository {
                     ostree_repo_load_file(raw, checksum, nil, &info, nil, nil, $0)
                 }
                 let fileInfo = GObjectRef(taking: info!)
-                if g_file_info_get_file_type(fileInfo.raw) == G_FILE_TYPE_REGULAR {
-                    let size = UInt64(g_file_info_get_size(fileInfo.raw))
-                    sizes.installed += (size + 511) / 512 * 512
-                }
+                // Symbolic links count for neither size, as in Flatpak.
+                guard g_file_info_get_file_type(fileInfo.raw) == G_FILE_TYPE_REGULAR else { continue }
+                let size = UInt64(g_file_info_get_size(fileInfo.raw))
+                sizes.installed += (size + 511) / 512 * 512
                 var stored: guint64 = 0
                 try OSTreeError.check("measuring object \(checksum)") {
                     ostree_repo_query_object_storage_size(raw, OSTREE_OBJECT_TYPE_FILE, checksum, &stored, nil, $0)
