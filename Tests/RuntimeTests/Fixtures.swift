@@ -38,6 +38,7 @@ enum Fixtures {
     }
 
     /// A publishing repository holding the runtime and the app.
+    @discardableResult
     static func publishRuntimeAndApp(repository: String, scratch: Scratch, greeting: String = "hello") throws
         -> (runtime: Publisher.Export, app: Publisher.Export)
     {

@@ -74,6 +74,11 @@ import Testing
         #expect(Files.isRegularFile(runtime.filesPath + "/bin/busybox"))
         // flatpak's xa.installed-size arrives intact (big-endian decoded).
         #expect((app.installedSize ?? 0) > 0 && (app.installedSize ?? 0) < 10_000)
+        // flatpak's summary carries the same cache burrow reads.
+        let summary = try await installation.remoteSummary("flatpak")
+        #expect(summary.refs[Fixtures.appRef.description]?.metadata == (try String(contentsOfFile: app.metadataPath, encoding: .utf8)))
+        #expect(summary.refs[Fixtures.runtimeRef.description]?.commit == runtime.commit)
+
         try await installation.uninstall(Fixtures.appRef)
         try await installation.uninstall(Fixtures.runtimeRef)
     }

@@ -124,4 +124,37 @@ import Testing
             options: PullOptions(refs: [first.app.ref.description], commits: [first.app.commit]))
         #expect(try OSTreeRepository(openingAt: local).resolve("origin:\(first.app.ref)") == first.app.commit)
     }
+
+    @Test func readsTheRemoteSummaryWithFlatpaksCache() async throws {
+        let scratch = try Scratch()
+        let (published, exports, _) = try setUp(scratch)
+        let server = try await StaticHTTPServer.start(serving: published)
+        let installation = Installation(scope: .user, path: scratch.sub("user"))
+        try await installation.addRemote("origin", url: server.url, options: .unverified)
+
+        let summary = try await installation.remoteSummary("origin")
+        #expect(Set(summary.refs.keys) == [exports.app.ref.description, exports.runtime.ref.description])
+        let app = try #require(summary.refs[exports.app.ref.description])
+        #expect(app.commit == exports.app.commit)
+        let commitMetadata = try OSTreeRepository(openingAt: published).commit(exports.app.commit).metadata
+        #expect(app.metadata == commitMetadata.flatpakMetadata)
+        #expect(app.installedSize == commitMetadata.installedSize)
+        #expect(app.downloadSize == commitMetadata.downloadSize)
+        // What an installer needs before pulling: the app's runtime.
+        let metadata = try AppMetadata(parsing: Array((app.metadata ?? "").utf8), fileName: "summary")
+        #expect(metadata.runtime == Fixtures.runtimeRef)
+
+        let unknown = await #expect(throws: InstallerError.self) { try await installation.remoteSummary("nope") }
+        #expect(unknown?.kind == .unknownRemote)
+    }
+
+    @Test func refusesAnUnsignedSummaryWhenVerificationIsOn() async throws {
+        let scratch = try Scratch()
+        let (published, _, _) = try setUp(scratch)
+        let server = try await StaticHTTPServer.start(serving: published)
+        let installation = Installation(scope: .user, path: scratch.sub("user"))
+        try await installation.addRemote("origin", url: server.url)
+        let error = await #expect(throws: OSTreeError.self) { try await installation.remoteSummary("origin") }
+        #expect(error?.kind == .signature)
+    }
 }

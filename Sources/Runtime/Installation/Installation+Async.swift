@@ -29,4 +29,8 @@ extension Installation {
     public func removeRemote(_ name: String) async throws {
         try await BlockingWork.run { try removeRemote(name) }
     }
+
+    public func remoteSummary(_ name: String) async throws -> RemoteSummary {
+        try await BlockingWork.run { try remoteSummary(name) }
+    }
 }

@@ -7,6 +7,7 @@ extension Installation {
     ///
     /// Refused if `ref` is already installed (use `update`). `progress`
     /// reports the pull.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func install(
         _ ref: FlatpakRef, from remote: String, progress: ((PullProgress) -> Void)? = nil
     ) throws -> Deployment {
@@ -28,6 +29,7 @@ extension Installation {
     /// Pulls `ref` again from the remote it was installed from and deploys
     /// the result if it is a new commit. The previous deployment is retired
     /// (deleted once no running instance holds it).
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func update(_ ref: FlatpakRef, progress: ((PullProgress) -> Void)? = nil) throws -> UpdateResult {
         try withChangeLock {
             let repository = try openOrCreateRepository()
@@ -48,6 +50,7 @@ extension Installation {
     /// Removes `ref`: its `active` link first (from then on it is not
     /// installed), then its deployments, its refs in the repository, and
     /// every object nothing else uses.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func uninstall(_ ref: FlatpakRef) throws {
         try withChangeLock {
             guard try activeCommit(of: ref) != nil else {

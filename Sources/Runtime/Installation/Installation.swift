@@ -109,6 +109,7 @@ public struct Installation: Sendable, Hashable {
         public var gpgVerify: Bool
     }
 
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func addRemote(
         _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false
     ) throws {
@@ -121,6 +122,7 @@ public struct Installation: Sendable, Hashable {
 
     /// Deletes a remote and the refs fetched from it. Refused while an
     /// installed ref came from it: updates would have nowhere to go.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func removeRemote(_ name: String) throws {
         try withChangeLock {
             let repository = try openOrCreateRepository()
@@ -144,6 +146,15 @@ public struct Installation: Sendable, Hashable {
         return try repository.remoteNames.map { name throws(OSTreeError) in
             Remote(name: name, url: try repository.remoteURL(name), gpgVerify: try repository.remoteRequiresGPG(name))
         }
+    }
+
+    /// What remote `name` offers, from its (verified) summary.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
+    public func remoteSummary(_ name: String) throws -> RemoteSummary {
+        guard let repository = try existingRepository(), repository.remoteNames.contains(name) else {
+            throw InstallerError(.unknownRemote, "no remote named \(name.debugDescription)")
+        }
+        return try repository.fetchSummary(of: name)
     }
 
     // MARK: - What is installed

@@ -5,32 +5,70 @@ internal import COSTree
 // holds exactly one strong reference and drops it in deinit, so a reference is
 // released once on every path, thrown errors included. None of these is
 // Sendable: GObjects here are used by the thread that made them.
+//
+// The pointer is reachable only inside `withRaw`, which keeps the owner alive
+// until the closure returns. Handing out a bare `.raw` would not: Swift may
+// release an object right after its last use, so in
+// `g_variant_get_uint64(tuple.child(0).raw)` the child would be freed before
+// GLib reads it.
 
 /// One reference to a GObject (`GFile`, `OstreeMutableTree`, …).
 final class GObjectRef {
-    let raw: OpaquePointer
+    private let pointer: OpaquePointer
 
     /// Takes over a reference the caller owns (a "transfer full" result).
-    init(taking raw: OpaquePointer) {
-        self.raw = raw
+    init(taking pointer: OpaquePointer) {
+        self.pointer = pointer
     }
 
-    deinit { g_object_unref(UnsafeMutableRawPointer(raw)) }
+    deinit { g_object_unref(UnsafeMutableRawPointer(pointer)) }
+
+    func withRaw<R, E: Error>(_ body: (OpaquePointer) throws(E) -> R) throws(E) -> R {
+        defer { withExtendedLifetime(self) {} }
+        return try body(pointer)
+    }
 }
 
 /// One reference to a GVariant.
 final class Variant {
-    let raw: OpaquePointer
+    private let pointer: OpaquePointer
 
     /// Takes over a new value: a floating one (fresh from `g_variant_new_*`)
     /// is sunk, a full reference (from `get_child_value`, `load_variant`) is
     /// adopted as is — `g_variant_take_ref` does exactly that, never adding a
     /// second reference.
-    init(taking raw: OpaquePointer) {
-        self.raw = g_variant_take_ref(raw)
+    init(taking pointer: OpaquePointer) {
+        self.pointer = g_variant_take_ref(pointer)
     }
 
-    deinit { g_variant_unref(raw) }
+    deinit { g_variant_unref(pointer) }
+
+    func withRaw<R, E: Error>(_ body: (OpaquePointer) throws(E) -> R) throws(E) -> R {
+        defer { withExtendedLifetime(self) {} }
+        return try body(pointer)
+    }
+
+    private var raw: OpaquePointer { pointer }
+
+    // Scalars, read only when the type matches (GLib asserts otherwise).
+    var boolValue: Bool? { typeString == "b" ? g_variant_get_boolean(pointer) != 0 : nil }
+    var int32Value: Int32? { typeString == "i" ? g_variant_get_int32(pointer) : nil }
+    var uint32Value: UInt32? { typeString == "u" ? g_variant_get_uint32(pointer) : nil }
+    var uint64Value: UInt64? { typeString == "t" ? UInt64(g_variant_get_uint64(pointer)) : nil }
+
+    /// The value inside a `v`.
+    var unboxed: Variant? { typeString == "v" ? Variant(taking: g_variant_get_variant(pointer)) : nil }
+
+    /// A `v` holding `value`.
+    static func boxing(_ value: Variant) -> Variant {
+        value.withRaw { Variant(taking: g_variant_new_variant($0)) }
+    }
+
+    static func string(_ value: String) -> Variant { Variant(taking: g_variant_new_string(value)) }
+    static func bool(_ value: Bool) -> Variant { Variant(taking: g_variant_new_boolean(value ? 1 : 0)) }
+    static func int32(_ value: Int32) -> Variant { Variant(taking: g_variant_new_int32(value)) }
+    static func uint32(_ value: UInt32) -> Variant { Variant(taking: g_variant_new_uint32(value)) }
+    static func uint64(_ value: UInt64) -> Variant { Variant(taking: g_variant_new_uint64(guint64(value))) }
 
     var typeString: String { String(cString: g_variant_get_type_string(raw)) }
 
@@ -67,8 +105,8 @@ final class Variant {
         return (0..<childCount).map { index in
             let entry = child(index)
             let key = entry.child(0).string ?? ""
-            let boxed = entry.child(1)
-            return (key, Variant(taking: g_variant_get_variant(boxed.raw)))
+            // Entries of an a{sv} are (s, v): the value is always boxed.
+            return (key, entry.child(1).unboxed!)
         }
     }
 
@@ -95,8 +133,9 @@ final class Variant {
         let builder = g_variant_builder_new(type)!
         defer { g_variant_builder_unref(builder) }
         for key in entries.keys.sorted() {
-            let entry = g_variant_new_dict_entry(g_variant_new_string(key), g_variant_new_variant(entries[key]!.raw))
-            g_variant_builder_add_value(builder, entry)
+            entries[key]!.withRaw { value in
+                g_variant_builder_add_value(builder, g_variant_new_dict_entry(g_variant_new_string(key), g_variant_new_variant(value)))
+            }
         }
         return Variant(taking: g_variant_builder_end(builder))
     }

@@ -19,10 +19,10 @@ public enum MetadataValue: Sendable, Hashable {
         switch variant.typeString {
         case "s": self = .string(variant.string ?? "")
         case "as": self = .strings((0..<variant.childCount).map { variant.child($0).string ?? "" })
-        case "b": self = .bool(g_variant_get_boolean(variant.raw) != 0)
-        case "i": self = .int32(g_variant_get_int32(variant.raw))
-        case "u": self = .uint32(g_variant_get_uint32(variant.raw))
-        case "t": self = .uint64(UInt64(g_variant_get_uint64(variant.raw)))
+        case "b": self = .bool(variant.boolValue!)
+        case "i": self = .int32(variant.int32Value!)
+        case "u": self = .uint32(variant.uint32Value!)
+        case "t": self = .uint64(variant.uint64Value!)
         case "ay": self = .bytes(variant.bytes ?? [])
         default: self = .other(type: variant.typeString, text: variant.text)
         }
@@ -30,12 +30,12 @@ public enum MetadataValue: Sendable, Hashable {
 
     func makeVariant() throws(OSTreeError) -> Variant {
         switch self {
-        case .string(let value): return Variant(taking: g_variant_new_string(value))
-        case .strings(let values): return Variant.strings(values)
-        case .bool(let value): return Variant(taking: g_variant_new_boolean(value ? 1 : 0))
-        case .int32(let value): return Variant(taking: g_variant_new_int32(value))
-        case .uint32(let value): return Variant(taking: g_variant_new_uint32(value))
-        case .uint64(let value): return Variant(taking: g_variant_new_uint64(guint64(value)))
+        case .string(let value): return .string(value)
+        case .strings(let values): return .strings(values)
+        case .bool(let value): return .bool(value)
+        case .int32(let value): return .int32(value)
+        case .uint32(let value): return .uint32(value)
+        case .uint64(let value): return .uint64(value)
         case .bytes(let value):
             return value.withUnsafeBytes { buffer in
                 let type = g_variant_type_new("y")
@@ -128,12 +128,12 @@ public struct OSTreeCommit: Sendable, Hashable {
     init(checksum: String, variant: Variant) {
         self.checksum = checksum
         metadata = CommitMetadata(variant.child(0))
-        parent = ostree_commit_get_parent(variant.raw).map { pointer in
+        parent = variant.withRaw { ostree_commit_get_parent($0) }.map { pointer in
             defer { g_free(pointer) }
             return String(cString: pointer)
         }
         subject = variant.child(3).string ?? ""
         body = variant.child(4).string ?? ""
-        timestamp = UInt64(ostree_commit_get_timestamp(variant.raw))
+        timestamp = UInt64(variant.withRaw { ostree_commit_get_timestamp($0) })
     }
 }

@@ -60,9 +60,13 @@ extension OSTreeRepository {
 
         return try inTransaction { () throws(OSTreeError) -> String in
             var checksum: UnsafeMutablePointer<CChar>?
-            try OSTreeError.check("writing a commit for \(ref)") {
-                ostree_repo_write_commit_with_time(
-                    raw, parent, subject, body, metadataVariant.raw, root.raw, guint64(time), &checksum, nil, $0)
+            try OSTreeError.check("writing a commit for \(ref)") { error in
+                metadataVariant.withRaw { metadata in
+                    root.withRaw { root in
+                        ostree_repo_write_commit_with_time(
+                            raw, parent, subject, body, metadata, root, guint64(time), &checksum, nil, error)
+                    }
+                }
             }
             defer { g_free(checksum) }
             let commit = String(cString: checksum!)
@@ -102,12 +106,12 @@ extension OSTreeRepository {
             OSTREE_REPO_COMMIT_MODIFIER_FLAGS_SKIP_XATTRS, commitFilter, policy, releaseCommitFilterPolicy)
         defer { ostree_repo_commit_modifier_unref(modifier) }
 
-        try OSTreeError.check("reading \(directory) into \(path)") {
-            ostree_repo_write_dfd_to_mtree(raw, AT_FDCWD, directory, tree.raw, modifier, nil, $0)
+        try OSTreeError.check("reading \(directory) into \(path)") { error in
+            tree.withRaw { ostree_repo_write_dfd_to_mtree(raw, AT_FDCWD, directory, $0, modifier, nil, error) }
         }
         var root: OpaquePointer?
-        try OSTreeError.check("writing the tree of \(directory)") {
-            ostree_repo_write_mtree(raw, tree.raw, &root, nil, $0)
+        try OSTreeError.check("writing the tree of \(directory)") { error in
+            tree.withRaw { ostree_repo_write_mtree(raw, $0, &root, nil, error) }
         }
         return (GObjectRef(taking: root!), tree)
     }
@@ -116,32 +120,37 @@ extension OSTreeRepository {
     /// occurrence of a regular file counts, as in `flatpak_repo_collect_sizes`.
     private func treeSizes(_ tree: GObjectRef) throws(OSTreeError) -> TreeSizes {
         var sizes = TreeSizes(installed: 0, download: 0)
-        var pending: [OpaquePointer] = [tree.raw]
-        while let current = pending.popLast() {
-            // Borrowed tables of the mutable tree: not released here.
-            for (_, checksum) in borrowedStringTable(ostree_mutable_tree_get_files(current)) {
-                var info: OpaquePointer?
-                try OSTreeError.check("reading object \(checksum)") {
-                    ostree_repo_load_file(raw, checksum, nil, &info, nil, nil, $0)
+        // Subtrees are owned by their parent, so the walk stays inside
+        // `tree.withRaw`, which keeps the root (and with it every subtree)
+        // alive.
+        try tree.withRaw { (root) throws(OSTreeError) in
+            var pending: [OpaquePointer] = [root]
+            while let current = pending.popLast() {
+                // Borrowed tables of the mutable tree: not released here.
+                for (_, checksum) in borrowedStringTable(ostree_mutable_tree_get_files(current)) {
+                    var info: OpaquePointer?
+                    try OSTreeError.check("reading object \(checksum)") {
+                        ostree_repo_load_file(raw, checksum, nil, &info, nil, nil, $0)
+                    }
+                    let fileInfo = GObjectRef(taking: info!)
+                    // Symbolic links count for neither size, as in Flatpak.
+                    let (type, size) = fileInfo.withRaw { (g_file_info_get_file_type($0), UInt64(g_file_info_get_size($0))) }
+                    guard type == G_FILE_TYPE_REGULAR else { continue }
+                    sizes.installed += (size + 511) / 512 * 512
+                    var stored: guint64 = 0
+                    try OSTreeError.check("measuring object \(checksum)") {
+                        ostree_repo_query_object_storage_size(raw, OSTREE_OBJECT_TYPE_FILE, checksum, &stored, nil, $0)
+                    }
+                    sizes.download += UInt64(stored)
                 }
-                let fileInfo = GObjectRef(taking: info!)
-                // Symbolic links count for neither size, as in Flatpak.
-                guard g_file_info_get_file_type(fileInfo.raw) == G_FILE_TYPE_REGULAR else { continue }
-                let size = UInt64(g_file_info_get_size(fileInfo.raw))
-                sizes.installed += (size + 511) / 512 * 512
-                var stored: guint64 = 0
-                try OSTreeError.check("measuring object \(checksum)") {
-                    ostree_repo_query_object_storage_size(raw, OSTREE_OBJECT_TYPE_FILE, checksum, &stored, nil, $0)
+                let subdirectories = ostree_mutable_tree_get_subdirs(current)
+                var iterator = GHashTableIter()
+                g_hash_table_iter_init(&iterator, subdirectories)
+                var key: gpointer?
+                var value: gpointer?
+                while g_hash_table_iter_next(&iterator, &key, &value) != 0 {
+                    if let value { pending.append(OpaquePointer(value)) }
                 }
-                sizes.download += UInt64(stored)
-            }
-            let subdirectories = ostree_mutable_tree_get_subdirs(current)
-            var iterator = GHashTableIter()
-            g_hash_table_iter_init(&iterator, subdirectories)
-            var key: gpointer?
-            var value: gpointer?
-            while g_hash_table_iter_next(&iterator, &key, &value) != 0 {
-                if let value { pending.append(OpaquePointer(value)) }
             }
         }
         return sizes

@@ -74,6 +74,7 @@ extension OSTreeRepository {
     /// on a private main context pushed for this thread, so it never
     /// touches (or needs) the process's default main context and several
     /// pulls can run on several threads.
+    @available(*, noasync, message: "blocks until done; call it from a thread of its own (BlockingWork.run)")
     public func pull(
         from remote: String, options: PullOptions, progress: ((PullProgress) -> Void)? = nil
     ) throws(OSTreeError) {
@@ -104,8 +105,8 @@ extension OSTreeRepository {
             sink?.release()
         }
         let what = options.refs.count == 1 ? options.refs[0] : "\(options.refs.count) refs"
-        try OSTreeError.check("pulling \(what) from \(remote)") {
-            ostree_repo_pull_with_options(raw, remote, optionsVariant.raw, progressObject, nil, $0)
+        try OSTreeError.check("pulling \(what) from \(remote)") { error in
+            optionsVariant.withRaw { ostree_repo_pull_with_options(raw, remote, $0, progressObject, nil, error) }
         }
         if let sink, let progressObject {
             // `finish` delivers libostree's pending update (if any) and
@@ -124,20 +125,16 @@ extension OSTreeRepository {
         if options.verifyLocalObjects { flags |= OSTREE_REPO_PULL_FLAGS_UNTRUSTED.rawValue }
         var entries: [String: Variant] = [
             "refs": Variant.strings(options.refs),
-            "flags": Variant(taking: g_variant_new_int32(gint32(bitPattern: UInt32(flags)))),
-            "update-frequency": Variant(taking: g_variant_new_uint32(options.progressInterval)),
-            "append-user-agent": Variant(taking: g_variant_new_string("burrow/\(BurrowVersion.string)")),
+            "flags": .int32(Int32(bitPattern: UInt32(flags))),
+            "update-frequency": .uint32(options.progressInterval),
+            "append-user-agent": .string("burrow/\(BurrowVersion.string)"),
         ]
         if let commits = options.commits { entries["override-commit-ids"] = Variant.strings(commits) }
-        if let verify = options.gpgVerify { entries["gpg-verify"] = Variant(taking: g_variant_new_boolean(verify ? 1 : 0)) }
-        if let verify = options.gpgVerifySummary {
-            entries["gpg-verify-summary"] = Variant(taking: g_variant_new_boolean(verify ? 1 : 0))
-        }
-        if !options.signVerify { entries["disable-sign-verify"] = Variant(taking: g_variant_new_boolean(1)) }
-        if !options.signVerifySummary {
-            entries["disable-sign-verify-summary"] = Variant(taking: g_variant_new_boolean(1))
-        }
-        if let url = options.overrideURL { entries["override-url"] = Variant(taking: g_variant_new_string(url)) }
+        if let verify = options.gpgVerify { entries["gpg-verify"] = .bool(verify) }
+        if let verify = options.gpgVerifySummary { entries["gpg-verify-summary"] = .bool(verify) }
+        if !options.signVerify { entries["disable-sign-verify"] = .bool(true) }
+        if !options.signVerifySummary { entries["disable-sign-verify-summary"] = .bool(true) }
+        if let url = options.overrideURL { entries["override-url"] = .string(url) }
         return Variant.dictionary(entries)
     }
 }

@@ -37,16 +37,16 @@ extension OSTreeRepository {
                 kind: .exists, operation: "adding remote \(name.debugDescription)", message: "the remote already exists")
         }
         var entries: [String: Variant] = [
-            "gpg-verify": Variant(taking: g_variant_new_boolean(options.gpgVerify ? 1 : 0)),
-            "gpg-verify-summary": Variant(taking: g_variant_new_boolean(options.gpgVerifySummary ? 1 : 0)),
+            "gpg-verify": .bool(options.gpgVerify),
+            "gpg-verify-summary": .bool(options.gpgVerifySummary),
         ]
         for (key, value) in options.extra {
-            entries[key] = Variant(taking: g_variant_new_string(value))
+            entries[key] = .string(value)
         }
         let optionsVariant = Variant.dictionary(entries)
         let change = replacing ? OSTREE_REPO_REMOTE_CHANGE_REPLACE : OSTREE_REPO_REMOTE_CHANGE_ADD
-        try OSTreeError.check("adding remote \(name.debugDescription) (\(url))") {
-            ostree_repo_remote_change(raw, nil, change, name, url, optionsVariant.raw, nil, $0)
+        try OSTreeError.check("adding remote \(name.debugDescription) (\(url))") { error in
+            optionsVariant.withRaw { ostree_repo_remote_change(raw, nil, change, name, url, $0, nil, error) }
         }
     }
 

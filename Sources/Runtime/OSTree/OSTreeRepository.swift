@@ -60,7 +60,7 @@ public final class OSTreeRepository {
     /// Opens an existing repository.
     public convenience init(openingAt path: String) throws(OSTreeError) {
         let file = GObjectRef(taking: g_file_new_for_path(path))
-        let repo = ostree_repo_new(file.raw)!
+        let repo = file.withRaw { ostree_repo_new($0)! }
         self.init(path: path, raw: repo)
         try OSTreeError.check("opening the OSTree repository at \(path)") { ostree_repo_open(raw, nil, $0) }
     }
@@ -172,8 +172,9 @@ public final class OSTreeRepository {
     /// `additionalMetadata` (an `a{sv}`) is merged into the summary's own
     /// metadata; Flatpak keeps its per-ref cache there.
     func regenerateSummary(additionalMetadata: Variant?) throws(OSTreeError) {
-        try OSTreeError.check("updating the summary of \(path)") {
-            ostree_repo_regenerate_summary(raw, additionalMetadata?.raw, nil, $0)
+        try OSTreeError.check("updating the summary of \(path)") { error in
+            guard let additionalMetadata else { return ostree_repo_regenerate_summary(raw, nil, nil, error) }
+            return additionalMetadata.withRaw { ostree_repo_regenerate_summary(raw, $0, nil, error) }
         }
     }
 

@@ -120,9 +120,9 @@ public enum Publisher {
         try repository.regenerateSummary(additionalMetadata: Variant.dictionary([
             // Flatpak wraps the cache in one more variant ("for historical
             // reasons", says its reader), which it unwraps when reading.
-            "xa.cache": Variant(taking: g_variant_new_variant(g_variant_builder_end(cache))),
+            "xa.cache": .boxing(Variant(taking: g_variant_builder_end(cache))),
             "xa.sparse-cache": Variant(taking: sparse),
-            "xa.cache-version": Variant(taking: g_variant_new_uint32(UInt32(2).littleEndian)),
+            "xa.cache-version": .uint32(UInt32(2).littleEndian),
         ]))
     }
 }
