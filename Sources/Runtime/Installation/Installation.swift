@@ -120,8 +120,9 @@ public struct Installation: Sendable, Hashable {
         }
     }
 
-    /// Deletes a remote and the refs fetched from it. Refused while an
-    /// installed ref came from it: updates would have nowhere to go.
+    /// Deletes a remote, the refs fetched from it and the objects only they
+    /// used. Refused while an installed ref came from it: updates would
+    /// have nowhere to go.
     @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func removeRemote(_ name: String) throws {
         try withChangeLock {
@@ -138,6 +139,8 @@ public struct Installation: Sendable, Hashable {
             for ref in try repository.refs(withPrefix: name + ":").keys {
                 try repository.setRef(String(ref.dropFirst(name.count + 1)), remote: name, to: nil)
             }
+            // Objects fetched from it and used by nothing installed go too.
+            try repository.prune()
         }
     }
 
