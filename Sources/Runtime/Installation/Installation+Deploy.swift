@@ -70,7 +70,8 @@ extension Installation {
             // Empty BRANCH, ARCH and ID directories go too; a non-empty one
             // (another branch) stops the walk.
             var directoryToRemove = base
-            for _ in 0..<3 where rmdir(directoryToRemove) == 0 {
+            for _ in 0..<3 {
+                guard rmdir(directoryToRemove) == 0 else { break }
                 directoryToRemove = FileSystem.parent(of: directoryToRemove)
             }
             if let repository = try existingRepository() {
