@@ -25,6 +25,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
     ],
@@ -51,11 +52,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Installations, remotes, OSTree pulls and deploys, publishing. The only
+        // importer of COSTree.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "PortalCommon", "COSTree", "CGLib", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // `burrow`, the command-line tool: one root command, a file per subcommand.
         .executableTarget(
             name: "launcher",
             dependencies: [
-                "PortalCommon",
+                "PortalCommon", "Runtime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,6 +100,11 @@ let package = Package(
         .testTarget(
             name: "KeyFileTests",
             dependencies: ["PortalCommon"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,3 +36,8 @@ static const int burrow_o_path = 010000000;
 // keep another child's output open forever).
 extern int pipe2(int pipefd[2], int flags);
 static inline int burrow_pipe2(int fds[2], int flags) { return pipe2(fds, flags); }
+
+// syncfs is declared only under _GNU_SOURCE; a deploy syncs a whole
+// checked-out tree with one call before renaming it into place.
+extern int syncfs(int fd);
+static inline int burrow_syncfs(int fd) { return syncfs(fd); }

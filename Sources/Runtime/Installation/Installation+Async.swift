@@ -1,0 +1,36 @@
+public import PortalCommon
+
+// The installation's changes block (the lock, pulls, checkouts, syncfs);
+// these run them on a thread of their own so async callers never block the
+// cooperative pool. Progress is reported from that thread.
+extension Installation {
+    public func install(
+        _ ref: FlatpakRef, from remote: String, progress: (@Sendable (PullProgress) -> Void)? = nil
+    ) async throws -> Deployment {
+        try await BlockingWork.run { try install(ref, from: remote, progress: progress) }
+    }
+
+    public func update(_ ref: FlatpakRef, progress: (@Sendable (PullProgress) -> Void)? = nil) async throws
+        -> UpdateResult
+    {
+        try await BlockingWork.run { try update(ref, progress: progress) }
+    }
+
+    public func uninstall(_ ref: FlatpakRef) async throws {
+        try await BlockingWork.run { try uninstall(ref) }
+    }
+
+    public func addRemote(
+        _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false
+    ) async throws {
+        try await BlockingWork.run { try addRemote(name, url: url, options: options, ifNotExists: ifNotExists) }
+    }
+
+    public func removeRemote(_ name: String) async throws {
+        try await BlockingWork.run { try removeRemote(name) }
+    }
+
+    public func remoteSummary(_ name: String) async throws -> RemoteSummary {
+        try await BlockingWork.run { try remoteSummary(name) }
+    }
+}

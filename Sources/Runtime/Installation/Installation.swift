@@ -1,0 +1,223 @@
+public import PortalCommon
+import Glibc
+
+/// A place apps and runtimes are installed: per user or system-wide.
+///
+/// On disk (Flatpak's layout, under burrow's own directories):
+/// ```
+/// repo/                               OSTree repository, bare-user-only
+/// app/ID/ARCH/BRANCH/COMMIT/          a deployment: files/, metadata, export/
+/// app/ID/ARCH/BRANCH/active -> COMMIT the deployment in use
+/// runtime/ID/ARCH/BRANCH/…            the same for runtimes
+/// .removed/                           retired deployments awaiting deletion
+/// .lock                               flock serializing changes
+/// ```
+/// A value type of paths: every operation opens what it needs, so an
+/// `Installation` can be shared freely. The blocking methods belong on a
+/// dedicated thread; the `async` ones (in `Installation+Async.swift`) take
+/// care of that.
+public struct Installation: Sendable, Hashable {
+    public enum Scope: String, Sendable, Hashable {
+        case user
+        case system
+    }
+
+    public var scope: Scope
+    /// The installation's base directory.
+    public var path: String
+
+    public init(scope: Scope, path: String) {
+        self.scope = scope
+        self.path = path
+    }
+
+    /// `$BURROW_USER_DIR`, else `$XDG_DATA_HOME/burrow`, else
+    /// `~/.local/share/burrow`.
+    public static func user(environment: [String: String] = processEnvironment) -> Installation {
+        if let path = environment["BURROW_USER_DIR"], !path.isEmpty { return Installation(scope: .user, path: path) }
+        if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
+            return Installation(scope: .user, path: data + "/burrow")
+        }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? homeFromPasswd()
+        return Installation(scope: .user, path: home + "/.local/share/burrow")
+    }
+
+    /// `$BURROW_SYSTEM_DIR`, else `/var/lib/burrow`.
+    public static func system(environment: [String: String] = processEnvironment) -> Installation {
+        Installation(scope: .system, path: environment["BURROW_SYSTEM_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/burrow")
+    }
+
+    /// The process environment, for the default locations.
+    public static var processEnvironment: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") {
+                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            pointer += 1
+        }
+        return result
+    }
+
+    public var repositoryPath: String { path + "/repo" }
+    var removedPath: String { path + "/.removed" }
+
+    /// `KIND/ID/ARCH/BRANCH` under the installation. Safe as a path because
+    /// every part of a `FlatpakRef` is validated (no `/`, no `..`).
+    public func directory(for ref: FlatpakRef) -> String {
+        "\(path)/\(ref.kind.rawValue)/\(ref.id.rawValue)/\(ref.arch)/\(ref.branch)"
+    }
+
+    // MARK: - Repository
+
+    /// The repository, created (bare-user-only, like every Flatpak
+    /// installation) on first use.
+    func openOrCreateRepository() throws(OSTreeError) -> OSTreeRepository {
+        let isNew = access(repositoryPath + "/config", F_OK) != 0
+        let repository = try OSTreeRepository.openOrCreate(at: repositoryPath, mode: .bareUserOnly)
+        if isNew {
+            // Flatpak keeps 500 MB free rather than libostree's default 3%:
+            // a pull refuses to fill the disk, and fails with a clear error.
+            try repository.setConfigValue("500MB", forKey: "min-free-space-size")
+        }
+        return repository
+    }
+
+    /// The repository if one exists (read-only operations never create one).
+    func existingRepository() throws(OSTreeError) -> OSTreeRepository? {
+        guard access(repositoryPath + "/config", F_OK) == 0 else { return nil }
+        return try OSTreeRepository(openingAt: repositoryPath)
+    }
+
+    /// Runs `body` holding the installation's lock, creating the
+    /// installation directory first if needed.
+    func withChangeLock<T>(_ body: () throws -> T) throws -> T {
+        try FileSystem.makeDirectories(path)
+        let lock = try InstallationLock(installationPath: path)
+        defer { lock.holdUntilHere() }
+        return try body()
+    }
+
+    // MARK: - Remotes
+
+    /// A configured remote.
+    public struct Remote: Sendable, Hashable {
+        public var name: String
+        public var url: String
+        public var gpgVerify: Bool
+    }
+
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
+    public func addRemote(
+        _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false
+    ) throws {
+        try withChangeLock {
+            let repository = try openOrCreateRepository()
+            if ifNotExists && repository.remoteNames.contains(name) { return }
+            try repository.addRemote(name, url: url, options: options)
+        }
+    }
+
+    /// Deletes a remote, the refs fetched from it and the objects only they
+    /// used. Refused while an installed ref came from it: updates would
+    /// have nowhere to go.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
+    public func removeRemote(_ name: String) throws {
+        try withChangeLock {
+            let repository = try openOrCreateRepository()
+            guard repository.remoteNames.contains(name) else {
+                throw InstallerError(.unknownRemote, "no remote named \(name.debugDescription)")
+            }
+            let users = try installedRefs().filter { $0.origin == name }.map(\.ref.description)
+            if !users.isEmpty {
+                throw InstallerError(
+                    .remoteInUse, "remote \(name.debugDescription) is used by installed refs: \(users.joined(separator: ", "))")
+            }
+            try repository.removeRemote(name)
+            for ref in try repository.refs(withPrefix: name + ":").keys {
+                try repository.setRef(String(ref.dropFirst(name.count + 1)), remote: name, to: nil)
+            }
+            // Objects fetched from it and used by nothing installed go too.
+            try repository.prune()
+        }
+    }
+
+    public func remotes() throws -> [Remote] {
+        guard let repository = try existingRepository() else { return [] }
+        return try repository.remoteNames.map { name throws(OSTreeError) in
+            Remote(name: name, url: try repository.remoteURL(name), gpgVerify: try repository.remoteRequiresGPG(name))
+        }
+    }
+
+    /// What remote `name` offers, from its (verified) summary.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
+    public func remoteSummary(_ name: String) throws -> RemoteSummary {
+        guard let repository = try existingRepository(), repository.remoteNames.contains(name) else {
+            throw InstallerError(.unknownRemote, "no remote named \(name.debugDescription)")
+        }
+        return try repository.fetchSummary(of: name)
+    }
+
+    // MARK: - What is installed
+
+    /// Every ref with an `active` deployment, apps first, sorted.
+    public func installedRefs() throws -> [InstalledRef] {
+        var result: [InstalledRef] = []
+        for kind in FlatpakRef.Kind.allCases {
+            let kindPath = "\(path)/\(kind.rawValue)"
+            for id in try FileSystem.entries(of: kindPath) {
+                guard let appID = AppID(rawValue: id) else { continue }
+                for arch in try FileSystem.entries(of: "\(kindPath)/\(id)") {
+                    for branch in try FileSystem.entries(of: "\(kindPath)/\(id)/\(arch)") {
+                        // Directories that are not valid ref parts (leftovers,
+                        // someone's files) are not refs: skipped, not fatal.
+                        guard let ref = try? FlatpakRef(kind: kind, id: appID, arch: arch, branch: branch),
+                            let commit = try activeCommit(of: ref)
+                        else { continue }
+                        // A deployment without its record (made by hand, or
+                        // by an older burrow) is still installed; it just
+                        // has no known origin to update from.
+                        let origin = try? DeployInfo(deploymentPath: directory(for: ref) + "/" + commit).origin
+                        result.append(InstalledRef(ref: ref, commit: commit, origin: origin))
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// The commit `active` points at, or `nil` when `ref` is not installed.
+    public func activeCommit(of ref: FlatpakRef) throws -> String? {
+        let link = directory(for: ref) + "/active"
+        guard let target = try FileSystem.symbolicLinkTarget(link) else { return nil }
+        // Safe because the target becomes a path component: anything but a
+        // checksum (`../..`, `/etc`) is a corrupt installation, not a path.
+        guard isValidChecksum(target) else {
+            throw InstallerError(.invalidContent, "\(link) points at \(target.debugDescription), not a commit")
+        }
+        return target
+    }
+
+    /// The active deployment of `ref`, with its parsed metadata; `nil` when
+    /// `ref` is not installed.
+    public func deployment(for ref: FlatpakRef) throws -> Deployment? {
+        guard let commit = try activeCommit(of: ref) else { return nil }
+        return try deployment(for: ref, commit: commit)
+    }
+
+    func deployment(for ref: FlatpakRef, commit: String) throws -> Deployment {
+        let deploymentPath = directory(for: ref) + "/" + commit
+        let metadata = try AppMetadata(keyFile: KeyFile(contentsOfFile: deploymentPath + "/metadata"))
+        let info = try? DeployInfo(deploymentPath: deploymentPath)
+        return Deployment(
+            ref: ref, commit: commit, origin: info?.origin, path: deploymentPath,
+            metadata: metadata, installedSize: info?.installedSize)
+    }
+}
+
+private func homeFromPasswd() -> String {
+    guard let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir else { return "/" }
+    return String(cString: directory)
+}

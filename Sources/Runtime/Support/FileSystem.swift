@@ -1,0 +1,211 @@
+internal import CLinux
+import Glibc
+
+/// The few filesystem operations deploys need, as checked syscalls. Paths
+/// here are installation paths burrow built itself from validated refs and
+/// checksums, never strings from a sandbox.
+enum FileSystem {
+    static func fail(_ operation: String, _ path: String, errno code: Int32 = errno) -> InstallerError {
+        InstallerError(.system(errno: code), "\(operation) \(path): \(String(cString: strerror(code)))")
+    }
+
+    /// `mkdir -p` with mode 0755 for every directory it creates. The mode is
+    /// set explicitly (not left to the umask) because a system installation
+    /// must be readable by every user.
+    static func makeDirectories(_ path: String) throws(InstallerError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) == 0 {
+                _ = chmod(current, 0o755)
+            } else if errno != EEXIST {
+                throw fail("cannot create directory", current)
+            } else if !isDirectory(current) {
+                throw fail("cannot create directory", current, errno: ENOTDIR)
+            }
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func isRegularFile(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Names in a directory, without `.` and `..`; empty when it does not exist.
+    static func entries(of path: String) throws(InstallerError) -> [String] {
+        guard let directory = opendir(path) else {
+            if errno == ENOENT { return [] }
+            throw fail("cannot list", path)
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The target of a symbolic link, or `nil` when there is no link.
+    static func symbolicLinkTarget(_ path: String) throws(InstallerError) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let length = readlink(path, &buffer, buffer.count - 1)
+        if length < 0 {
+            if errno == ENOENT { return nil }
+            throw fail("cannot read link", path)
+        }
+        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// The bytes of a regular file (not following a final symlink), at most
+    /// `limit` of them: a larger file is an error, not a truncated read.
+    static func contents(of path: String, limit: Int) throws(InstallerError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw fail("cannot open", path) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw fail("cannot read", path)
+            }
+            if count == 0 { return bytes }
+            bytes += buffer[0..<count]
+            if bytes.count > limit { throw fail("cannot read", path, errno: EFBIG) }
+        }
+    }
+
+    static func rename(_ source: String, to destination: String) throws(InstallerError) {
+        if Glibc.rename(source, destination) != 0 { throw fail("cannot rename \(source) to", destination) }
+    }
+
+    /// Points `link` at `target`, replacing any previous link in one step:
+    /// the new link is made under a temporary name in the same directory and
+    /// renamed over the old one, so a reader always sees either the old or
+    /// the new target, never no link (Flatpak switches `active` this way).
+    static func replaceSymbolicLink(_ link: String, target: String) throws(InstallerError) {
+        let directory = parent(of: link)
+        let temporary = directory + "/.\(basename(of: link))-" + randomSuffix()
+        if symlink(target, temporary) != 0 { throw fail("cannot create link", temporary) }
+        do {
+            try rename(temporary, to: link)
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+        try syncDirectory(directory)
+    }
+
+    /// Flushes a directory's entries (a rename into it) to disk.
+    static func syncDirectory(_ path: String) throws(InstallerError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot open", path) }
+        defer { close(fd) }
+        if fsync(fd) != 0 { throw fail("cannot sync", path) }
+    }
+
+    /// Flushes the whole filesystem holding `path`: one call makes a whole
+    /// freshly checked-out tree durable before it is renamed into place.
+    static func syncFilesystem(of path: String) throws(InstallerError) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot open", path) }
+        defer { close(fd) }
+        if burrow_syncfs(fd) != 0 { throw fail("cannot sync", path) }
+    }
+
+    /// Writes `bytes` to `path` through a temporary file, fsync and rename:
+    /// after a crash the file holds either the old or the new content.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(InstallerError) {
+        let temporary = parent(of: path) + "/.\(basename(of: path))-" + randomSuffix()
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw fail("cannot create", temporary) }
+        var failure: InstallerError?
+        var offset = 0
+        while offset < bytes.count, failure == nil {
+            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno != EINTR { failure = fail("cannot write", temporary) }
+            } else {
+                offset += written
+            }
+        }
+        if failure == nil, fchmod(fd, mode) != 0 || fsync(fd) != 0 { failure = fail("cannot write", temporary) }
+        close(fd)
+        if let failure {
+            _ = unlink(temporary)
+            throw failure
+        }
+        do {
+            try rename(temporary, to: path)
+        } catch {
+            _ = unlink(temporary)
+            throw error
+        }
+    }
+
+    /// `rm -rf`, done with fd-relative calls that never follow a symbolic
+    /// link: a link inside a deployment pointing at `/home` removes the
+    /// link, not the home directory.
+    static func removeTree(_ path: String) throws(InstallerError) {
+        if unlink(path) == 0 || errno == ENOENT { return }
+        guard errno == EISDIR else { throw fail("cannot remove", path) }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("cannot open", path) }
+        try removeContents(of: fd, path: path)
+        if rmdir(path) != 0 && errno != ENOENT { throw fail("cannot remove", path) }
+    }
+
+    /// Empties the directory open as `fd` (takes ownership of `fd`).
+    private static func removeContents(of fd: Int32, path: String) throws(InstallerError) {
+        guard let directory = fdopendir(fd) else {
+            close(fd)
+            throw fail("cannot list", path)
+        }
+        defer { closedir(directory) }
+        // A deployment's directories are 0755; make sure the owner can
+        // always delete entries even from a tree checked out read-only.
+        _ = fchmod(fd, 0o700)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." { continue }
+            if unlinkat(fd, name, 0) == 0 { continue }
+            guard errno == EISDIR else { throw fail("cannot remove", path + "/" + name) }
+            let child = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard child >= 0 else { throw fail("cannot open", path + "/" + name) }
+            try removeContents(of: child, path: path + "/" + name)
+            if unlinkat(fd, name, AT_REMOVEDIR) != 0 { throw fail("cannot remove", path + "/" + name) }
+        }
+    }
+
+    static func parent(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func basename(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
+    }
+
+    /// Twelve random characters for temporary names.
+    static func randomSuffix() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<12).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+    }
+}
