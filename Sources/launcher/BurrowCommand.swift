@@ -15,6 +15,17 @@ struct BurrowCommand: AsyncParsableCommand {
         abstract: "Install, run and manage sandboxed desktop applications.",
         version: BurrowVersion.string,
         subcommands: [
+            InstallCommand.self,
+            UpdateCommand.self,
+            UninstallCommand.self,
+            ListCommand.self,
+            InfoCommand.self,
+            RemoteAddCommand.self,
+            RemoteDeleteCommand.self,
+            RemotesCommand.self,
+            RemoteListCommand.self,
+            BuildExportCommand.self,
+            BuildUpdateRepoCommand.self,
             PermissionsCommand.self,
             PermissionShowCommand.self,
             PermissionRemoveCommand.self,
@@ -45,6 +56,10 @@ struct BurrowCommand: AsyncParsableCommand {
             }
         } catch let error as PortalError {
             fail(error.message)
+        } catch let error as any PortalErrorConvertible {
+            fail(error.portalError.message)
+        } catch let error as CLIError {
+            fail(error.description)
         } catch {
             finishEarly(error)
             fail(message(for: error))

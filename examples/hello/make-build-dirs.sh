@@ -14,16 +14,15 @@ busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "make-build-dirs: $busybox missing (apt-get install busybox-static)" >&2; exit 1; }
 
 rm -rf "$out/runtime" "$out/app"
-mkdir -p "$out/runtime/files" "$out/runtime/usr/bin" "$out/runtime/usr/etc" "$out/app/files/bin" "$out/app/export"
+mkdir -p "$out/runtime/files/bin" "$out/runtime/files/etc" "$out/app/files/bin" "$out/app/export"
 
-# Runtime: a runtime build directory keeps its tree in usr/ (flatpak's
-# layout); build-export commits it as files/, which becomes /usr in the sandbox.
-# flatpak also insists on the (here empty) files/ of an initialized build dir.
-cp "$busybox" "$out/runtime/usr/bin/busybox"
+# Runtime: files/ becomes /usr in the sandbox. (flatpak build-export takes a
+# runtime's tree from usr/ by default; give it --files=files for this layout.)
+cp "$busybox" "$out/runtime/files/bin/busybox"
 for applet in $("$busybox" --list); do
-    [ "$applet" = busybox ] || ln -s busybox "$out/runtime/usr/bin/$applet"
+    [ "$applet" = busybox ] || ln -s busybox "$out/runtime/files/bin/$applet"
 done
-printf 'NAME="burrow demo runtime"\nID=org.example.Platform\n' >"$out/runtime/usr/etc/os-release"
+printf 'NAME="burrow demo runtime"\nID=org.example.Platform\n' >"$out/runtime/files/etc/os-release"
 cat >"$out/runtime/metadata" <<META
 [Runtime]
 name=org.example.Platform

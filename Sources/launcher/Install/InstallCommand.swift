@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import PortalCommon
+import Runtime
+
+/// `burrow install [--user|--system] [-y] [--noninteractive] REMOTE REF...`
+///
+/// Resolves each (partial) ref against the remote's summary, adds the
+/// runtime an app needs when it is not installed, shows the permissions the
+/// app asks for and — on a terminal — asks before changing anything.
+struct InstallCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "install",
+        abstract: "Install applications or runtimes from a remote."
+    )
+
+    @OptionGroup var installationOptions: InstallationOptions
+
+    @Flag(name: [.customShort("y"), .customLong("assumeyes")], help: "Answer yes to every question.")
+    var assumeYes = false
+
+    @Flag(help: "Never ask, and print nothing but errors (for scripts).")
+    var noninteractive = false
+
+    @Argument(help: "The remote to install from.")
+    var remote: String
+
+    @Argument(help: "Refs: ID, ID//BRANCH, ID/ARCH/BRANCH or app|runtime/ID/ARCH/BRANCH.")
+    var refs: [String]
+
+    func validate() throws {
+        if refs.isEmpty { throw ValidationError("name at least one ref to install") }
+    }
+
+    func run() async throws {
+        try installationOptions.requireWritable()
+        let installation = installationOptions.installation
+        let summary = try await installation.remoteSummary(remote)
+        let offered = summary.flatpakRefs
+        let installed = Set(try installation.installedRefs().map(\.ref))
+
+        // Everything to install, runtimes first so an app never lands
+        // without the runtime it needs.
+        var plan: [FlatpakRef] = []
+        var apps: [(FlatpakRef, AppMetadata?)] = []
+        for text in refs {
+            let ref = try RefPattern(text).resolve(among: offered, where: "remote \(remote)")
+            if installed.contains(ref) { throw CLIError("\(ref) is already installed; use `burrow update` to update it") }
+            let metadata = try summary.refs[ref.description]?.metadata.map {
+                try AppMetadata(parsing: Array($0.utf8), fileName: "\(remote):\(ref)")
+            }
+            if ref.kind == .app, let runtime = metadata?.runtime {
+                let runtimeRef = try FlatpakRef(kind: .runtime, id: runtime.id, arch: runtime.arch, branch: runtime.branch)
+                if !installed.contains(runtimeRef) && !plan.contains(runtimeRef) {
+                    guard offered.contains(runtimeRef) else {
+                        throw CLIError("\(ref.id) needs \(runtimeRef), which is neither installed nor offered by \(remote)")
+                    }
+                    plan.append(runtimeRef)
+                }
+            }
+            if !plan.contains(ref) { plan.append(ref) }
+            if ref.kind == .app { apps.append((ref, metadata)) }
+        }
+        plan.sort { ($0.kind == .runtime ? 0 : 1) < ($1.kind == .runtime ? 0 : 1) }
+
+        if !noninteractive {
+            print("Installing in the \(installation.scope.rawValue) installation from \(remote):")
+            for ref in plan {
+                let size = summary.refs[ref.description]?.downloadSize.map { "  (\(ProgressLine.bytes($0)) to download)" } ?? ""
+                print("  \(ref)\(size)")
+            }
+            for (ref, metadata) in apps {
+                print(PermissionSummary(metadata?.context ?? PermissionContext()).render(for: ref.id.rawValue))
+            }
+        }
+        if !assumeYes && !noninteractive && isatty(0) == 1 {
+            print("Proceed with these changes? [Y/n]: ", terminator: "")
+            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
+            guard answer.isEmpty || answer == "y" || answer == "yes" else { throw CLIError("nothing was installed") }
+        }
+
+        for ref in plan {
+            let progress = ProgressLine("Installing \(ref.id)", quiet: noninteractive)
+            let deployment = try await installation.install(ref, from: remote, progress: progress.reporter)
+            if !noninteractive { print("Installed \(ref) (commit \(deployment.commit.prefix(12)))") }
+        }
+    }
+}
+
+/// The permissions an app asks for, in one short block (flatpak prints the
+/// same before installing).
+struct PermissionSummary {
+    let context: PermissionContext
+    init(_ context: PermissionContext) { self.context = context }
+
+    var items: [String] {
+        var items: [String] = []
+        items += context.shared.granted.map(\.rawValue).sorted()
+        items += context.sockets.granted.map(\.rawValue).sorted()
+        items += context.devices.granted.map { "device=\($0.rawValue)" }.sorted()
+        items += context.features.granted.map { "allow=\($0.rawValue)" }.sorted()
+        items += context.filesystems.filter { $0.value != .none }.keys.sorted().map { filesystem in
+            let mode = context.filesystems[filesystem]!
+            return "file access: \(filesystem)" + (mode == .readOnly ? ":ro" : mode == .create ? ":create" : "")
+        }
+        items += context.sessionBusPolicy.rules.filter { $0.value >= .talk }.keys.sorted().map {
+            "dbus \(context.sessionBusPolicy.rules[$0]!): \($0)"
+        }
+        items += context.systemBusPolicy.rules.filter { $0.value >= .talk }.keys.sorted().map {
+            "system dbus \(context.systemBusPolicy.rules[$0]!): \($0)"
+        }
+        return items
+    }
+
+    func render(for app: String) -> String {
+        let list = items
+        if list.isEmpty { return "\(app) asks for no permissions beyond the sandbox." }
+        return "\(app) permissions:\n" + list.map { "    \($0)" }.joined(separator: "\n")
+    }
+}

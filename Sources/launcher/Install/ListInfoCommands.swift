@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import PortalCommon
+import Runtime
+
+/// `burrow list [--app|--runtime]`: what is installed, one ref per line.
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List installed applications and runtimes.")
+
+    @OptionGroup var installationOptions: InstallationOptions
+    @Flag(help: "List applications only.") var app = false
+    @Flag(help: "List runtimes only.") var runtime = false
+
+    func run() async throws {
+        var table = TablePrinter(titles: ["Application ID", "Arch", "Branch", "Kind", "Origin", "Commit"])
+        for entry in try installationOptions.installation.installedRefs() {
+            if app && entry.ref.kind != .app || runtime && entry.ref.kind != .runtime { continue }
+            table.append([entry.ref.id.rawValue, entry.ref.arch, entry.ref.branch, entry.ref.kind.rawValue,
+                          entry.origin ?? "-", String(entry.commit.prefix(12))])
+        }
+        table.print()
+    }
+}
+
+/// `burrow info REF`: ref, commit, origin, size, runtime and permissions.
+struct InfoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Show information about an installed application or runtime.")
+
+    @OptionGroup var installationOptions: InstallationOptions
+    @Flag(name: .customLong("show-permissions"), help: "Show only the permissions, as a metadata fragment.")
+    var showPermissions = false
+    @Argument(help: "ID, ID//BRANCH, ID/ARCH/BRANCH or KIND/ID/ARCH/BRANCH.") var ref: String
+
+    func run() async throws {
+        let installation = installationOptions.installation
+        let resolved = try RefPattern(ref).resolve(among: try installation.installedRefs().map(\.ref),
+                                                   where: "the \(installation.scope.rawValue) installation")
+        guard let deployment = try installation.deployment(for: resolved) else {
+            throw CLIError("\(resolved) is not installed")
+        }
+        if showPermissions {
+            let keyFile = KeyFile(fileName: deployment.metadataPath)
+            try deployment.metadata.context.write(into: keyFile)
+            print(keyFile.serialized(), terminator: "")
+            return
+        }
+        let metadata = deployment.metadata
+        var lines: [(String, String)] = [
+            ("Ref", resolved.description), ("ID", resolved.id.rawValue), ("Arch", resolved.arch),
+            ("Branch", resolved.branch), ("Origin", deployment.origin ?? "-"), ("Commit", deployment.commit),
+            ("Installation", installation.scope.rawValue), ("Location", deployment.path),
+        ]
+        if let size = deployment.installedSize { lines.append(("Installed", ProgressLine.bytes(size))) }
+        if let runtime = metadata.runtime { lines.append(("Runtime", runtime.partial)) }
+        if let sdk = metadata.sdk { lines.append(("Sdk", sdk.partial)) }
+        if let command = metadata.command { lines.append(("Command", command)) }
+        let width = lines.map(\.0.count).max() ?? 0
+        for (key, value) in lines {
+            print(String(repeating: " ", count: width - key.count) + key + ": " + TablePrinter.escapingControlCharacters(value))
+        }
+        if resolved.kind == .app {
+            print("")
+            print(PermissionSummary(metadata.context).render(for: resolved.id.rawValue))
+        }
+    }
+}

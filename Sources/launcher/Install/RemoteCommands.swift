@@ -1,0 +1,76 @@
+import ArgumentParser
+import PortalCommon
+import Runtime
+
+/// `burrow remote-add [--if-not-exists] [--no-gpg-verify] NAME URL`
+struct RemoteAddCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remote-add", abstract: "Add a remote repository.")
+
+    @OptionGroup var installationOptions: InstallationOptions
+    @Flag(name: .customLong("if-not-exists"), help: "Do nothing if the remote exists.") var ifNotExists = false
+    @Flag(name: .customLong("no-gpg-verify"), help: "Do not require signed commits and summaries (local or test repositories only).")
+    var noGPGVerify = false
+    @Argument(help: "Name of the remote.") var name: String
+    @Argument(help: "URL: file:///path, http(s)://host/path, or a local path.") var url: String
+
+    func run() async throws {
+        try installationOptions.requireWritable()
+        // A bare path is a local repository, as flatpak accepts it.
+        let location = url.hasPrefix("/") ? "file://" + url : url
+        guard ["file://", "http://", "https://"].contains(where: location.hasPrefix) else {
+            throw CLIError("unsupported URL \(url.debugDescription): use file://, http:// or https://")
+        }
+        try await installationOptions.installation.addRemote(
+            name, url: location,
+            options: RemoteOptions(gpgVerify: !noGPGVerify, gpgVerifySummary: !noGPGVerify), ifNotExists: ifNotExists)
+    }
+}
+
+/// `burrow remotes`
+struct RemotesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remotes", abstract: "List remote repositories.")
+    @OptionGroup var installationOptions: InstallationOptions
+
+    func run() async throws {
+        var table = TablePrinter(titles: ["Name", "URL", "Options"])
+        for remote in try installationOptions.installation.remotes() {
+            table.append([remote.name, remote.url, remote.gpgVerify ? "" : "no-gpg-verify"])
+        }
+        table.print()
+    }
+}
+
+/// `burrow remote-delete NAME`
+struct RemoteDeleteCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remote-delete", abstract: "Delete a remote repository.")
+    @OptionGroup var installationOptions: InstallationOptions
+    @Argument(help: "Name of the remote.") var name: String
+
+    func run() async throws {
+        try installationOptions.requireWritable()
+        try await installationOptions.installation.removeRemote(name)
+    }
+}
+
+/// `burrow remote-ls [--updates] [NAME]`: what a remote offers.
+struct RemoteListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remote-ls", abstract: "List what remote repositories offer.")
+    @OptionGroup var installationOptions: InstallationOptions
+    @Flag(help: "Only refs with an update for what is installed.") var updates = false
+    @Argument(help: "Remote (default: all).") var name: String?
+
+    func run() async throws {
+        let installation = installationOptions.installation
+        let names = try name.map { [$0] } ?? installation.remotes().map(\.name)
+        let installed = Dictionary(try installation.installedRefs().map { ($0.ref.description, $0.commit) }, uniquingKeysWith: { a, _ in a })
+        var table = TablePrinter(titles: ["Ref", "Origin", "Commit", "Download size"])
+        for remote in names {
+            let summary = try await installation.remoteSummary(remote)
+            for (ref, entry) in summary.refs.sorted(by: { $0.key < $1.key }) where ref.hasPrefix("app/") || ref.hasPrefix("runtime/") {
+                if updates && (installed[ref] == nil || installed[ref] == entry.commit) { continue }
+                table.append([ref, remote, String(entry.commit.prefix(12)), entry.downloadSize.map(ProgressLine.bytes) ?? "-"])
+            }
+        }
+        table.print()
+    }
+}
