@@ -1,0 +1,152 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The installer verbs, run as the built `burrow` binary against
+/// repositories exported from the demo's build directories.
+@Suite("burrow install, list, info, update, uninstall, remotes")
+struct InstallCommandTests {
+    /// A scratch area: build dirs from examples/hello, a repository, and a
+    /// user installation, all under one temporary directory.
+    final class Scratch: @unchecked Sendable {
+        let root: URL
+        var repository: String { root.path + "/repo" }
+        var environment: [String: String] {
+            var env = ProcessInfo.processInfo.environment
+            env["BURROW_USER_DIR"] = root.path + "/user"
+            env["HOME"] = root.path + "/home"
+            return env
+        }
+
+        init() async throws {
+            root = try TemporaryDirectory.make(prefix: "burrow-install")
+            let script = Self.repositoryRoot + "/examples/hello/make-build-dirs.sh"
+            let made = try await runProgram("/bin/sh", [script, root.path, "stable"])
+            guard made.status == 0 else { throw TestFailure("make-build-dirs failed: \(made.stderr)") }
+        }
+
+        func run(_ arguments: String...) async throws -> BurrowRun {
+            try await burrow(arguments, environment: environment)
+        }
+
+        /// Exports the demo runtime and app and adds the repository as `demo`.
+        func publish(remoteURL: String? = nil) async throws {
+            for (flags, dir) in [(["--runtime"], "runtime"), ([], "app")] {
+                let export = try await burrow(["build-export"] + flags + [repository, root.path + "/" + dir, "stable"], environment: environment)
+                #expect(export.status == 0, "\(export)")
+            }
+            let add = try await run("remote-add", "--no-gpg-verify", "demo", remoteURL ?? "file://" + repository)
+            #expect(add.status == 0, "\(add)")
+        }
+
+        static let repositoryRoot: String = {
+            var url = URL(fileURLWithPath: #filePath)
+            while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+                url.deleteLastPathComponent()
+            }
+            return url.path
+        }()
+
+        deinit { try? FileManager.default.removeItem(at: root) }
+    }
+
+    @Test func installListInfoUninstallCycle() async throws {
+        let scratch = try await Scratch()
+        try await scratch.publish()
+
+        let install = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
+        #expect(install.status == 0, "\(install)")
+        #expect(install.stdout.isEmpty, "--noninteractive prints nothing")
+
+        let list = try await scratch.run("list")
+        #expect(list.lines.map { $0.split(separator: "\t").prefix(5).joined(separator: " ") } == [
+            "org.example.Hello \(Self.arch) stable app demo",
+            "org.example.Platform \(Self.arch) stable runtime demo",
+        ])
+        let apps = try await scratch.run("list", "--app")
+        #expect(apps.lines.count == 1)
+
+        let info = try await scratch.run("info", "org.example.Hello//stable")
+        #expect(info.status == 0, "\(info)")
+        #expect(info.stdout.contains("Ref: app/org.example.Hello/\(Self.arch)/stable"))
+        #expect(info.stdout.contains("Runtime: org.example.Platform/\(Self.arch)/stable"))
+        #expect(info.stdout.contains("    wayland"))
+
+        // The deployed tree is the app's files, read-only content from the commit.
+        let hello = scratch.root.path + "/user/app/org.example.Hello/\(Self.arch)/stable/active/files/bin/hello"
+        #expect(FileManager.default.isExecutableFile(atPath: hello))
+
+        let refused = try await scratch.run("uninstall", "org.example.Platform")
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("used by org.example.Hello"))
+
+        let uninstall = try await scratch.run("uninstall", "--noninteractive", "org.example.Hello")
+        #expect(uninstall.status == 0, "\(uninstall)")
+        let unused = try await scratch.run("uninstall", "--unused")
+        #expect(unused.stdout.contains("Uninstalled runtime/org.example.Platform"))
+        #expect(try await scratch.run("list").stdout.isEmpty)
+    }
+
+    @Test func installsOverHTTPFromAStaticWebServer() async throws {
+        let scratch = try await Scratch()
+        // Export first, then serve the repository with python's http.server.
+        for (flags, dir) in [(["--runtime"], "runtime"), ([], "app")] {
+            _ = try await burrow(["build-export"] + flags + [scratch.repository, scratch.root.path + "/" + dir, "stable"],
+                                 environment: scratch.environment)
+        }
+        let port = Int.random(in: 20000...60000)
+        let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "\(port)",
+                                                           "--directory", scratch.repository], captureOutput: true, captureError: true)
+        defer { server.stop() }
+        try await Task.sleep(for: .milliseconds(400))
+        let add = try await scratch.run("remote-add", "--no-gpg-verify", "web", "http://127.0.0.1:\(port)/")
+        #expect(add.status == 0, "\(add)")
+        let listed = try await scratch.run("remote-ls", "web")
+        #expect(listed.stdout.contains("app/org.example.Hello/\(Self.arch)/stable"))
+        let install = try await scratch.run("install", "-y", "web", "org.example.Hello")
+        #expect(install.status == 0, "\(install)")
+        #expect(install.stdout.contains("Installed app/org.example.Hello/\(Self.arch)/stable"))
+    }
+
+    @Test func updateMovesToANewCommit() async throws {
+        let scratch = try await Scratch()
+        try await scratch.publish()
+        _ = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
+        let before = try await scratch.run("info", "org.example.Hello")
+        #expect(try await scratch.run("update", "org.example.Hello").stdout.contains("up to date"))
+
+        try "#!/bin/sh\necho version 2\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: true, encoding: .utf8)
+        _ = try await scratch.run("build-export", scratch.repository, scratch.root.path + "/app", "stable")
+        let update = try await scratch.run("update", "org.example.Hello")
+        #expect(update.status == 0, "\(update)")
+        #expect(update.stdout.contains("Updated app/org.example.Hello"))
+        let after = try await scratch.run("info", "org.example.Hello")
+        #expect(before.stdout != after.stdout)
+        let script = try String(contentsOfFile: scratch.root.path + "/user/app/org.example.Hello/\(Self.arch)/stable/active/files/bin/hello", encoding: .utf8)
+        #expect(script.contains("version 2"))
+    }
+
+    @Test(arguments: [
+        (["install", "-y", "nosuchremote", "org.example.Hello"], "no remote named"),
+        (["install", "-y", "demo", "org..Bad"], "invalid ref"),
+        (["install", "-y", "demo", "org.example.Missing"], "nothing matches org.example.Missing"),
+        (["info", "org.example.Hello"], "nothing matches"),
+        (["remote-add", "x", "ftp://example.org/repo"], "unsupported URL"),
+        (["build-export", "/nonexistent/repo", "/nonexistent/build", "stable"], "not initialized"),
+    ])
+    func badInputIsOneClearErrorLine(arguments: [String], message: String) async throws {
+        let scratch = try await Scratch()
+        try await scratch.publish()
+        let result = try await burrow(arguments, environment: scratch.environment)
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.hasPrefix("error: "), "\(result)")
+        #expect(result.stderr.contains(message), "\(result)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    static let arch: String = {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }()
+}
