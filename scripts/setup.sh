@@ -19,16 +19,29 @@ for template in data/dbus-1/services/*.service.in; do
 done
 echo "burrow: installed into $PREFIX"
 
-# The main job, as far as burrow goes today: a session bus of its own, the
-# permission store started by D-Bus activation from the installed service
-# file, a grant written and read back through the `burrow` command.
-export BURROW_PERMISSION_DB="${TMPDIR:-/tmp}/burrow-demo-permissions.sqlite"
-rm -f "$BURROW_PERMISSION_DB" "$BURROW_PERMISSION_DB-wal" "$BURROW_PERMISSION_DB-shm"
+# The main job: build the demo runtime (busybox-static) and app, export both
+# into a local repository, add it as a remote and install the app (its
+# runtime comes along) into the user installation, then show what is there.
+demo=${BURROW_DEMO_DIR:-${TMPDIR:-/tmp}/burrow-demo}
+rm -rf "$demo"
+mkdir -p "$demo"
+examples/hello/make-build-dirs.sh "$demo" stable >/dev/null
+burrow build-export --runtime "$demo/repo" "$demo/runtime" stable
+burrow build-export "$demo/repo" "$demo/app" stable
+burrow remote-add --if-not-exists --no-gpg-verify burrow-demo "file://$demo/repo"
+if burrow info org.example.Hello >/dev/null 2>&1; then
+    burrow update -y org.example.Hello
+else
+    burrow install -y burrow-demo org.example.Hello
+fi
+burrow info org.example.Hello
+
+# The permission store, started by D-Bus activation from the installed
+# service file in a session bus of its own, with a grant set and listed.
+export BURROW_PERMISSION_DB="$demo/permissions.sqlite"
 dbus-run-session -- sh -c '
     set -e
     dbus-update-activation-environment BURROW_PERMISSION_DB
-    burrow permission-set devices camera org.burrow.Demo yes
-    burrow permission-set notifications notification org.burrow.Demo yes
-    burrow permissions
-    burrow permission-show org.burrow.Demo
-'
+    burrow permission-set devices camera org.example.Hello yes
+    burrow permission-show org.example.Hello
+' 2>/dev/null
