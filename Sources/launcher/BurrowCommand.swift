@@ -24,6 +24,8 @@ struct BurrowCommand: AsyncParsableCommand {
             RemoteDeleteCommand.self,
             RemotesCommand.self,
             RemoteListCommand.self,
+            BuildInitCommand.self,
+            BuildFinishCommand.self,
             BuildExportCommand.self,
             BuildUpdateRepoCommand.self,
             PermissionsCommand.self,
