@@ -25,6 +25,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
     ],
@@ -46,6 +47,16 @@ let package = Package(
             name: "PortalCommon",
             dependencies: [
                 "CSystemd", "CGLib", "CSQLite", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Installations, the sandbox plan and its seccomp filter; no D-Bus server code.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "PortalCommon", "CSeccomp", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -93,6 +104,14 @@ let package = Package(
         .testTarget(
             name: "PermissionStoreTests",
             dependencies: ["PortalCommon", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "PortalCommon", "TestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Runs the built `burrow` binary against real permission stores.
