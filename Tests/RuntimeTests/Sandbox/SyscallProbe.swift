@@ -12,6 +12,9 @@ import TestSupport
 enum SyscallProbe {
     struct Binaries: Sendable {
         let native: String
+        /// The native probe linked statically, to run inside the busybox
+        /// runtime (which has no libc); `nil` without a static libc.
+        let nativeStatic: String?
         /// `nil` when `gcc -m32` cannot produce even a freestanding binary.
         let i386: String?
     }
@@ -22,6 +25,8 @@ enum SyscallProbe {
         chmod(directory.path, 0o755)
         let native = directory.appendingPathComponent("probe").path
         try await compile(nativeSource, to: native, flags: ["-O1", "-Wall"])
+        let nativeStatic = directory.appendingPathComponent("probe-static").path
+        let staticBuilt = (try? await compile(nativeSource, to: nativeStatic, flags: ["-O1", "-static"])) != nil
         let i386 = directory.appendingPathComponent("probe32").path
         let i386Built: Bool
         do {
@@ -32,7 +37,7 @@ enum SyscallProbe {
         } catch {
             i386Built = false
         }
-        return Binaries(native: native, i386: i386Built ? i386 : nil)
+        return Binaries(native: native, nativeStatic: staticBuilt ? nativeStatic : nil, i386: i386Built ? i386 : nil)
     }
 
     private static func compile(_ source: String, to output: String, flags: [String]) async throws {
