@@ -46,6 +46,11 @@ extension SandboxPlan {
         }
 
         private func checkInput() throws(SandboxError) {
+            // /.flatpak-info is what portals decide on: it must name this app
+            // and exactly the permissions this sandbox is built with.
+            guard input.info.appID == input.appID, input.info.context == input.context.flattened else {
+                throw SandboxError("the /.flatpak-info given does not match the app and permissions being sandboxed")
+            }
             for (what, path) in [("home", input.user.home), ("runtime files", input.runtimeFiles)]
             where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
                 throw SandboxError("the \(what) directory must be an absolute path without \"..\": \(path.debugDescription)")

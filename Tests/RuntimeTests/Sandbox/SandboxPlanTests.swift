@@ -271,6 +271,12 @@ struct SandboxPlanTests {
         #expect(plan.steps.contains(.symlink(target: "/run/flatpak/doc", path: "/run/user/1000/doc")))
     }
 
+    @Test func flatpakInfoMustMatchThePermissions() throws {
+        var input = try Self.input()
+        input.context.shared = [.network]
+        #expect(throws: SandboxError.self) { try SandboxPlan(input, hostPaths: Self.host) }
+    }
+
     @Test func missingAppDirectoryIsAnError() throws {
         #expect(throws: SandboxError.self) { try SandboxPlan(try Self.input(), hostPaths: HostPathSnapshot()) }
     }

@@ -155,6 +155,15 @@ struct SandboxRunTests {
         #expect(written == "hi\n")
     }
 
+    @Test func runtimeLayoutReadsLinksWithoutFollowingThem() throws {
+        let fixture = try Fixture.make()
+        defer { try? FileManager.default.removeItem(at: fixture.root) }
+        let layout = try RuntimeLayout.inspect(filesDirectory: fixture.runtimeFiles)
+        #expect(layout.usrMergedDirectories == ["bin"])
+        #expect(layout.etcEntries == [.symlink("mtab", target: "../proc/self/mounts"), .file("os-release")])
+        #expect(throws: SandboxError.self) { try RuntimeLayout.inspect(filesDirectory: fixture.root.path + "/missing") }
+    }
+
     /// The plan's filter is the one its `features=` ask for, in force for
     /// the app (the probe is linked statically: the runtime has no libc).
     @Test(arguments: [false, true])
