@@ -52,12 +52,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Installations, remotes, OSTree pulls and deploys, publishing. The only
-        // importer of COSTree.
+        // Installations, remotes, OSTree pulls and deploys, publishing, the
+        // sandbox plan and its seccomp filter; no D-Bus server code. The only
+        // importer of COSTree and CSeccomp.
         .target(
             name: "Runtime",
             dependencies: [
-                "PortalCommon", "COSTree", "CGLib", "CLinux",
+                "PortalCommon", "COSTree", "CGLib", "CSeccomp", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -103,13 +104,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "RuntimeTests",
-            dependencies: ["Runtime", "PortalCommon", "TestSupport"],
+            name: "PermissionStoreTests",
+            dependencies: ["PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "PermissionStoreTests",
-            dependencies: ["PortalCommon", "TestSupport"],
+            name: "RuntimeTests",
+            dependencies: [
+                "Runtime", "PortalCommon", "TestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Runs the built `burrow` binary against real permission stores.

@@ -21,6 +21,23 @@ static inline int burrow_pidfd_open(pid_t pid, unsigned int flags) {
 static inline int burrow_pidfd_send_signal(int pidfd, int sig, unsigned int flags) {
     return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
 }
+
+// memfd_create and file sealing are declared only under _GNU_SOURCE; the
+// values are the kernel's ABI (<linux/memfd.h>, <linux/fcntl.h>). A sealed
+// memfd carries data (a compiled seccomp filter, bwrap's arguments) to a
+// child without a file on disk that anyone could swap.
+static const unsigned int burrow_mfd_cloexec = 0x0001U;
+static const unsigned int burrow_mfd_allow_sealing = 0x0002U;
+static const int burrow_f_add_seals = 1033;
+static const int burrow_f_get_seals = 1034;
+static const int burrow_f_seal_seal = 0x0001;
+static const int burrow_f_seal_shrink = 0x0002;
+static const int burrow_f_seal_grow = 0x0004;
+static const int burrow_f_seal_write = 0x0008;
+static inline int burrow_memfd_create(const char *name, unsigned int flags) {
+    return (int)syscall(SYS_memfd_create, name, flags);
+}
+
 static inline int burrow_errno(void) { return errno; }
 static inline void burrow_set_errno(int value) { errno = value; }
 static inline int burrow_wifexited(int s) { return WIFEXITED(s); }

@@ -22,9 +22,12 @@ public final class ChildProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var exitStatus: Int32?
 
+    /// `inheritedDescriptors` maps a descriptor number in the child to one
+    /// of ours (e.g. `[9: memfd]` for `bwrap --seccomp 9`); ours stay open.
     public init(
         _ path: String, _ arguments: [String], environment: [String: String]? = nil,
-        captureOutput: Bool = false, captureError: Bool = false, pipeInput: Bool = false
+        captureOutput: Bool = false, captureError: Bool = false, pipeInput: Bool = false,
+        inheritedDescriptors: [Int32: Int32] = [:]
     ) throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -57,6 +60,18 @@ public final class ChildProcess: @unchecked Sendable {
         standardError = captureError ? try pipePair(childSide: 2, childReads: false) : nil
         standardInput = pipeInput ? try pipePair(childSide: 0, childReads: true) : nil
         if !pipeInput { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
+        // Copies above every target slot first, so one mapping's dup2 can
+        // never overwrite another's source (`[9: 10, 10: 9]`), and dup2 onto
+        // a different number always clears close-on-exec for the child.
+        var staged: [Int32] = []
+        defer { staged.forEach { close($0) } }
+        let above = (inheritedDescriptors.keys.max() ?? 2) + 1
+        for (slot, source) in inheritedDescriptors.sorted(by: { $0.key < $1.key }) {
+            let copy = fcntl(source, F_DUPFD_CLOEXEC, max(above, 3))
+            guard copy >= 0 else { throw TestFailure("cannot duplicate fd \(source): \(String(cString: strerror(errno)))") }
+            staged.append(copy)
+            posix_spawn_file_actions_adddup2(&actions, copy, slot)
+        }
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -157,12 +172,14 @@ extension FileHandle {
 @discardableResult
 public func runProgram(
     _ path: String, _ arguments: [String], environment: [String: String]? = nil,
-    stdin: Data? = nil, timeout: Duration = .seconds(120)
+    stdin: Data? = nil, timeout: Duration = .seconds(120), inheritedDescriptors: [Int32: Int32] = [:]
 ) async throws -> (status: Int32, stdout: String, stderr: String) {
     try await withCheckedThrowingContinuation { continuation in
         let thread = Thread {
             continuation.resume(with: Result {
-                try runProgramBlocking(path, arguments, environment: environment, stdin: stdin, timeout: timeout)
+                try runProgramBlocking(
+                    path, arguments, environment: environment, stdin: stdin, timeout: timeout,
+                    inheritedDescriptors: inheritedDescriptors)
             })
         }
         thread.start()
@@ -170,9 +187,12 @@ public func runProgram(
 }
 
 private func runProgramBlocking(
-    _ path: String, _ arguments: [String], environment: [String: String]?, stdin: Data?, timeout: Duration
+    _ path: String, _ arguments: [String], environment: [String: String]?, stdin: Data?, timeout: Duration,
+    inheritedDescriptors: [Int32: Int32]
 ) throws -> (status: Int32, stdout: String, stderr: String) {
-    let child = try ChildProcess(path, arguments, environment: environment, captureOutput: true, captureError: true, pipeInput: true)
+    let child = try ChildProcess(
+        path, arguments, environment: environment, captureOutput: true, captureError: true, pipeInput: true,
+        inheritedDescriptors: inheritedDescriptors)
     if let stdin { child.standardInput!.write(stdin) }
     try child.standardInput!.close()
     // Drain stderr on another thread so a chatty child can never block on a full pipe.

@@ -1,0 +1,228 @@
+import PortalCommon
+
+extension SandboxPlan {
+    /// Accumulates steps and descriptor slots; `build()` lays the sandbox
+    /// out in the order bwrap must create it (parents before children,
+    /// grants after the defaults they may replace).
+    struct Builder {
+        let input: Input
+        let hostPaths: any HostPaths
+        var steps: [SetupStep] = []
+        var descriptors: [Descriptor] = []
+        var notes: [String] = []
+        private var nextSlot = SandboxPlan.firstSlot + 1
+
+        init(input: Input, hostPaths: any HostPaths) {
+            self.input = input
+            self.hostPaths = hostPaths
+        }
+
+        var context: PermissionContext { input.context }
+        var runtimeDirectory: String { input.sandboxRuntimeDirectory }
+
+        /// Puts `bytes` in the next free descriptor slot.
+        mutating func data(_ name: String, _ bytes: [UInt8]) -> Int32 {
+            let slot = nextSlot
+            nextSlot += 1
+            descriptors.append(Descriptor(slot: slot, content: .data(name: name, bytes: bytes)))
+            return slot
+        }
+
+        mutating func build() throws(SandboxError) {
+            try checkInput()
+            addNamespaces()
+            addEnvironment()
+            addRuntimeAndApp()
+            addDevices()
+            addScratchDirectories()
+            try addEtc()
+            try addFlatpakInfo()
+            addHostResources()
+            try addAppDirectories()
+            try addExports()
+            addDocumentPortal()
+            addSeccomp()
+            steps.append(.chdir(input.workingDirectory ?? input.user.home))
+        }
+
+        private func checkInput() throws(SandboxError) {
+            // /.flatpak-info is what portals decide on: it must name this app
+            // and exactly the permissions this sandbox is built with.
+            guard input.info.appID == input.appID, input.info.context == input.context.flattened else {
+                throw SandboxError("the /.flatpak-info given does not match the app and permissions being sandboxed")
+            }
+            for (what, path) in [("home", input.user.home), ("runtime files", input.runtimeFiles)]
+            where !path.hasPrefix("/") || path.split(separator: "/").contains("..") {
+                throw SandboxError("the \(what) directory must be an absolute path without \"..\": \(path.debugDescription)")
+            }
+        }
+
+        private mutating func addNamespaces() {
+            // User and pid namespaces always; ipc and network unless shared.
+            var namespaces: SetupStep.Namespaces = [.user, .pid]
+            if !context.shared.contains(.ipc) { namespaces.insert(.ipc) }
+            if !context.shared.contains(.network) { namespaces.insert(.network) }
+            steps.append(.unshare(namespaces))
+            // No user namespaces inside: the seccomp filter already refuses
+            // them, and bwrap's max_user_namespaces=1 is the second lock, as
+            // in Flatpak (needed the day the filter has a hole).
+            steps.append(.disableUserNamespaces)
+            // The app does not outlive the launcher (or the portal that spawned it).
+            steps.append(.dieWithParent)
+            if input.newSession { steps.append(.newSession) }
+        }
+
+        private mutating func addEnvironment() {
+            // Start from nothing: the app sees exactly the variables below,
+            // never something bwrap or the launcher happened to inherit.
+            steps.append(.clearEnvironment)
+            for (name, value) in SandboxPlan.environment(for: input).sorted(by: { $0.key < $1.key }) {
+                steps.append(.setEnvironment(name, value))
+            }
+        }
+
+        private mutating func addRuntimeAndApp() {
+            // Read-only: neither the app nor anything it runs may change the
+            // code it runs from (or another sandbox sharing the deploy).
+            steps.append(.roBind(source: input.runtimeFiles, destination: "/usr"))
+            for name in input.runtimeLayout.usrMergedDirectories {
+                steps.append(.symlink(target: "usr/\(name)", path: "/\(name)"))
+            }
+            if let appFiles = input.appFiles {
+                steps.append(.roBind(source: appFiles, destination: "/app"))
+            } else {
+                steps.append(.dir("/app"))
+            }
+        }
+
+        private mutating func addDevices() {
+            steps.append(.proc("/proc"))
+            if context.devices.contains(.all) {
+                // Every host device node; what `--device=all` asks for.
+                steps.append(.devBind(source: "/dev", destination: "/dev"))
+                return
+            }
+            // bwrap's own /dev: null, zero, full, random, urandom, tty, a
+            // private devpts, and a private /dev/shm.
+            steps.append(.dev("/dev"))
+            var nodes: [String] = []
+            if context.devices.contains(.dri) {
+                nodes += ["/dev/dri", "/dev/mali0", "/dev/umplock", "/dev/nvidiactl", "/dev/nvidia-modeset",
+                          "/dev/nvidia-uvm", "/dev/nvidia-uvm-tools"]
+                nodes += (0..<4).map { "/dev/nvidia\($0)" }
+            }
+            if context.devices.contains(.kvm) { nodes.append("/dev/kvm") }
+            for node in nodes {
+                if let source = hostPaths.bindSource(for: node) {
+                    steps.append(.devBind(source: source, destination: node))
+                }
+            }
+            if context.devices.contains(.shm), let source = hostPaths.bindSource(for: "/dev/shm") {
+                steps.append(.bind(source: source, destination: "/dev/shm"))
+            }
+        }
+
+        private mutating func addScratchDirectories() {
+            steps.append(.tmpfs("/tmp"))
+            steps.append(.symlink(target: "../run", path: "/var/run"))
+            steps.append(.dir("/run/host"))
+            // A private XDG_RUNTIME_DIR: the host's holds every bus, display
+            // and audio socket; those arrive one by one, as permitted.
+            steps.append(.tmpfs(runtimeDirectory, mode: 0o700))
+            // Hardware enumeration (GPU, input) reads these; read-only.
+            for directory in ["/sys/block", "/sys/bus", "/sys/class", "/sys/dev", "/sys/devices"] {
+                if let source = hostPaths.bindSource(for: directory) {
+                    steps.append(.roBind(source: source, destination: directory))
+                }
+            }
+        }
+
+        /// Entries of the runtime's `etc` Flatpak never takes from the
+        /// runtime: the sandbox's own user database, and host facts.
+        static let hostOwnedEtcEntries: Set<String> = [
+            "passwd", "group", "machine-id", "resolv.conf", "host.conf", "hosts", "gai.conf", "localtime",
+            "timezone", "pkcs11",
+        ]
+
+        private mutating func addEtc() throws(SandboxError) {
+            // /etc is built entry by entry (not a bind of the runtime's etc)
+            // so that the entries below can be files of their own.
+            for entry in input.runtimeLayout.etcEntries where !Self.hostOwnedEtcEntries.contains(entry.name) {
+                switch entry {
+                case .file(let name):
+                    steps.append(.roBind(source: "\(input.runtimeFiles)/etc/\(name)", destination: "/etc/\(name)"))
+                case .symlink(let name, let target):
+                    steps.append(.symlink(target: target, path: "/etc/\(name)"))
+                }
+            }
+            let (passwd, group) = try SandboxPlan.userDatabase(for: input.user)
+            steps.append(.roBindData(slot: data("passwd", Array(passwd.utf8)), path: "/etc/passwd"))
+            steps.append(.roBindData(slot: data("group", Array(group.utf8)), path: "/etc/group"))
+
+            if let source = hostPaths.bindSource(for: "/etc/machine-id") ?? hostPaths.bindSource(for: "/var/lib/dbus/machine-id") {
+                steps.append(.roBind(source: source, destination: "/etc/machine-id"))
+            }
+            for name in ["resolv.conf", "host.conf", "hosts", "gai.conf", "timezone"] {
+                if let source = hostPaths.bindSource(for: "/etc/\(name)") {
+                    steps.append(.roBind(source: source, destination: "/etc/\(name)"))
+                }
+            }
+            // The host's zone, as a link into the runtime's zoneinfo when the
+            // host's is one (tzdata versions differ; the name is what counts).
+            if let target = hostPaths.symbolicLinkTarget(at: "/etc/localtime"), let zone = Self.zoneName(linkTarget: target) {
+                steps.append(.symlink(target: "/usr/share/zoneinfo/" + zone, path: "/etc/localtime"))
+            } else if let source = hostPaths.bindSource(for: "/etc/localtime") {
+                steps.append(.roBind(source: source, destination: "/etc/localtime"))
+            }
+        }
+
+        /// `Europe/Paris` from `/usr/share/zoneinfo/Europe/Paris` (or `../usr/…`).
+        static func zoneName(linkTarget: String) -> Substring? {
+            let marker = "zoneinfo/"
+            var index = linkTarget.startIndex
+            while index < linkTarget.endIndex {
+                if linkTarget[index...].hasPrefix(marker) {
+                    let zone = linkTarget[linkTarget.index(index, offsetBy: marker.count)...]
+                    return zone.isEmpty ? nil : zone
+                }
+                index = linkTarget.index(after: index)
+            }
+            return nil
+        }
+
+        private mutating func addFlatpakInfo() throws(SandboxError) {
+            let text: String
+            do {
+                text = try input.info.serialized(fileName: "/.flatpak-info")
+            } catch {
+                throw SandboxError("cannot write /.flatpak-info: \(error)")
+            }
+            // As Flatpak does: a real file first, then a read-only bind of a
+            // copy over it. The identity portals trust must sit on a
+            // read-only mount, which burrow's portals check.
+            let bytes = Array(text.utf8)
+            steps.append(.file(slot: data("flatpak-info", bytes), path: "/.flatpak-info"))
+            steps.append(.roBindData(slot: data("flatpak-info", bytes), path: "/.flatpak-info"))
+            steps.append(.symlink(target: "../../../.flatpak-info", path: "\(runtimeDirectory)/flatpak-info"))
+        }
+
+        private mutating func addDocumentPortal() {
+            guard let mount = input.documentPortalMount else { return }
+            // Only this app's view of the document store, never the whole store.
+            let source = "\(mount)/by-app/\(input.appID.rawValue)"
+            guard let bound = hostPaths.bindSource(for: source) else {
+                notes.append("not sharing the document portal: \(source) does not exist")
+                return
+            }
+            steps.append(.bind(source: bound, destination: "/run/flatpak/doc"))
+            steps.append(.symlink(target: "/run/flatpak/doc", path: "\(runtimeDirectory)/doc"))
+        }
+
+        private mutating func addSeccomp() {
+            let slot = nextSlot
+            nextSlot += 1
+            descriptors.append(Descriptor(slot: slot, content: .seccomp(SeccompFilter(options: .init(features: context.features)))))
+            steps.append(.seccomp(slot: slot))
+        }
+    }
+}

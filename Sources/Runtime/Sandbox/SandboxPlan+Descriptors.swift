@@ -1,0 +1,24 @@
+public import PortalCommon
+
+extension SandboxPlan {
+    /// Materializes every descriptor bwrap will read: the `--args` data, the
+    /// data files (passwd, group, /.flatpak-info, …) and the compiled
+    /// seccomp filter, each a sealed memfd keyed by the slot it must occupy
+    /// in bwrap's descriptor table (`commandLine()` refers to them by number).
+    ///
+    /// This is the one part of a plan that does I/O; it creates no file on
+    /// disk, so there is nothing another user could swap in the meantime.
+    public func openDescriptors() throws(SandboxError) -> [Int32: UnixFD] {
+        var files: [Int32: UnixFD] = [:]
+        files[argumentsSlot] = try SealedMemoryFile.make(name: "bwrap-args", contents: argsData())
+        for descriptor in descriptors {
+            switch descriptor.content {
+            case .data(let name, let bytes):
+                files[descriptor.slot] = try SealedMemoryFile.make(name: name, contents: bytes)
+            case .seccomp(let filter):
+                files[descriptor.slot] = try filter.compile()
+            }
+        }
+        return files
+    }
+}
