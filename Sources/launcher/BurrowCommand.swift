@@ -15,6 +15,7 @@ struct BurrowCommand: AsyncParsableCommand {
         abstract: "Install, run and manage sandboxed desktop applications.",
         version: BurrowVersion.string,
         subcommands: [
+            RunCommand.self,
             InstallCommand.self,
             UpdateCommand.self,
             UninstallCommand.self,

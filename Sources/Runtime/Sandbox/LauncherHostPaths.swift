@@ -1,0 +1,76 @@
+import CLinux
+import Glibc
+public import PortalCommon
+
+/// The host as the launcher sees it when planning a sandbox.
+///
+/// Security: grants outside the app's own directory are the user's choice
+/// and are resolved as the user's paths (symlinks included), as Flatpak
+/// does. Paths *inside* `~/.var/app/ID` are different: the app itself can
+/// write there, so a symlink it planted (say `~/.var/app/ID/.ssh` →
+/// `~/.ssh`, reached through a `--persist=.ssh`) must never be followed —
+/// the CVE-2024-42472 class. Such paths are walked component by component
+/// with `openat(O_NOFOLLOW)` from the app directory and refused if any
+/// component is a link.
+///
+/// What this does not do yet: hand bwrap the opened fds (bwrap 0.8 has no
+/// `--bind-fd`), so a process of the same app running *concurrently* could
+/// still swap a checked directory for a link before bwrap binds it.
+public struct LauncherHostPaths: HostPaths {
+    public let appDirectory: String
+    public let userDirectories: [PermissionContext.XDGDirectory: String]
+
+    public init(appDirectory: String, userDirectories: [PermissionContext.XDGDirectory: String] = [:]) {
+        self.appDirectory = appDirectory
+        self.userDirectories = userDirectories
+    }
+
+    public func bindSource(for path: String) -> String? {
+        if path == appDirectory || path.hasPrefix(appDirectory + "/") {
+            return Self.isPlainDirectoryChain(root: appDirectory, relative: String(path.dropFirst(appDirectory.count))) ? path : nil
+        }
+        var info = stat()
+        return stat(path, &info) == 0 ? path : nil
+    }
+
+    public func symbolicLinkTarget(at path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func userDirectory(_ directory: PermissionContext.XDGDirectory) -> String? {
+        userDirectories[directory]
+    }
+
+    public var rootEntries: [String] {
+        guard let dir = opendir("/") else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether `root/relative` exists with no symbolic link on the way
+    /// below `root` (the root itself was created by the launcher).
+    static func isPlainDirectoryChain(root: String, relative: String) -> Bool {
+        var fd = open(root, burrow_o_path | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        for component in relative.split(separator: "/") where component != "." {
+            if component == ".." { return false }
+            let next = openat(fd, String(component), burrow_o_path | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else { return false }
+            var info = stat()
+            let isLink = fstat(next, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+            close(fd)
+            fd = next
+            if isLink { return false }
+        }
+        return true
+    }
+}

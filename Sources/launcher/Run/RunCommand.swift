@@ -1,0 +1,131 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import PortalCommon
+import Runtime
+
+/// `burrow run [options] ID [ARGS...]`: runs an installed app in its sandbox.
+///
+/// Everything after ID is the app's, never burrow's or bwrap's: ArgumentParser
+/// stops option parsing at the first positional (`.captureForPassthrough`),
+/// and the plan hands the arguments to bwrap after `--` (the CVE-2024-32462
+/// class, where app arguments were read as bwrap options).
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run an application in its sandbox.")
+
+    @Option(help: "Command to run instead of the app's own.") var command: String?
+    @Option(help: "Branch to run.") var branch: String?
+    @Option(help: "Architecture to run.") var arch: String?
+    @Option(help: "Working directory inside the sandbox.") var cwd: String?
+    @OptionGroup var permissions: ContextOptions
+    @Argument(help: "Application ID (ID, ID//BRANCH or app/ID/ARCH/BRANCH).") var app: String
+    @Argument(parsing: .captureForPassthrough, help: "Arguments for the application.") var arguments: [String] = []
+
+    func run() async throws {
+        var pattern = try RefPattern(app, kind: .app)
+        if let branch { pattern.branch = branch }
+        if let arch { pattern.arch = arch }
+        let (installation, appRef) = try Self.locate(pattern)
+        guard let deployment = try installation.deployment(for: appRef) else { throw CLIError("\(appRef) is not installed") }
+        guard let runtimeRef = deployment.metadata.runtime else { throw CLIError("\(appRef) names no runtime in its metadata") }
+        let (runtimeInstallation, _) = try Self.locate(try RefPattern(runtimeRef.description))
+        guard let runtime = try runtimeInstallation.deployment(for: runtimeRef) else {
+            throw CLIError("\(appRef.id) needs \(runtimeRef.partial), which is not installed")
+        }
+        guard let commandName = command ?? deployment.metadata.command else {
+            throw CLIError("\(appRef.id) has no command in its metadata; pass --command")
+        }
+
+        let user = try Self.currentUser()
+        let context = deployment.metadata.context.merging(try permissions.context())
+        let instanceID = try Self.newInstanceID(runtimeDirectory: user.runtimeDirectory)
+        let info = try FlatpakInfo(appID: appRef.id, runtime: runtimeRef, instance: .init(
+            instanceID: instanceID, instancePath: "\(user.home)/.var/app/\(appRef.id.rawValue)",
+            appPath: deployment.filesPath, appCommit: deployment.commit,
+            runtimePath: runtime.filesPath, runtimeCommit: runtime.commit,
+            branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10"), context: context)
+        var environment: [String: String] = [:]
+        for key in ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM", "DISPLAY", "WAYLAND_DISPLAY"] {
+            if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
+        }
+        let input = SandboxPlan.Input(
+            appID: appRef.id, appFiles: deployment.filesPath, runtimeFiles: runtime.filesPath,
+            runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
+            user: user, command: commandName, arguments: arguments, environment: environment, workingDirectory: cwd,
+            userInstallation: installation.scope == .user ? installation.path : nil)
+        let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
+        for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        let plan = try SandboxPlan(input, hostPaths: hostPaths)
+        try Self.recordInstance(instanceID, info: info, runtimeDirectory: user.runtimeDirectory)
+        try Self.exec(plan.commandLine(), descriptors: plan.openDescriptors())
+    }
+
+    /// The installation holding `pattern`: the user's first, then the system's.
+    static func locate(_ pattern: RefPattern) throws -> (Installation, FlatpakRef) {
+        for installation in [Installation.user(), Installation.system()] {
+            let refs = try installation.installedRefs().map(\.ref)
+            if let ref = try? pattern.resolve(among: refs, where: "the \(installation.scope.rawValue) installation") {
+                return (installation, ref)
+            }
+        }
+        throw CLIError("\(pattern) is not installed")
+    }
+
+    static func currentUser() throws -> SandboxPlan.User {
+        let uid = getuid(), gid = getgid()
+        guard let entry = getpwuid(uid) else { throw CLIError("cannot find the user entry of uid \(uid)") }
+        let name = String(cString: entry.pointee.pw_name)
+        let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+            ?? String(cString: entry.pointee.pw_dir)
+        let runtimeDirectory = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(uid)"
+        var info = stat()
+        guard stat(runtimeDirectory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == uid else {
+            throw CLIError("the runtime directory \(runtimeDirectory) is missing or not yours; set XDG_RUNTIME_DIR (mode 0700)")
+        }
+        let group = getgrgid(gid).map { String(cString: $0.pointee.gr_name) }
+        return .init(uid: uid, gid: gid, name: name, realName: String(cString: entry.pointee.pw_gecos),
+                     groupName: group, home: home, runtimeDirectory: runtimeDirectory)
+    }
+
+    /// A fresh instance id, reserved by creating its directory (as Flatpak
+    /// does under `$XDG_RUNTIME_DIR/.flatpak`), so two launches never share one.
+    static func newInstanceID(runtimeDirectory: String) throws -> String {
+        let base = runtimeDirectory + "/.flatpak"
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        for _ in 0..<100 {
+            let id = String(UInt32.random(in: 1_000_000_000...UInt32.max))
+            if mkdir(base + "/" + id, 0o700) == 0 { return id }
+            if errno != EEXIST { break }
+        }
+        throw CLIError("cannot reserve an instance directory in \(base): \(String(cString: strerror(errno)))")
+    }
+
+    static func recordInstance(_ id: String, info: FlatpakInfo, runtimeDirectory: String) throws {
+        let path = "\(runtimeDirectory)/.flatpak/\(id)/info"
+        try info.serialized(fileName: path).write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    /// Replaces burrow with bwrap (as `flatpak run` does), each descriptor
+    /// moved to the slot the plan gave it and left open across exec.
+    static func exec(_ commandLine: [String], descriptors: [Int32: UnixFD]) throws -> Never {
+        // First out of the way (above every slot), then into place, so a
+        // descriptor already sitting on another's slot is never clobbered.
+        let highest = (descriptors.keys.max() ?? 0) + 1
+        var moved: [(Int32, Int32)] = []
+        for (slot, fd) in descriptors {
+            let raw = fd.withRawDescriptor { fcntl($0, F_DUPFD_CLOEXEC, max(highest, 100)) }
+            guard raw >= 0 else { throw CLIError("cannot prepare descriptor \(slot): \(String(cString: strerror(errno)))") }
+            moved.append((slot, raw))
+        }
+        for (slot, raw) in moved {
+            guard dup2(raw, slot) == slot else { throw CLIError("cannot place descriptor \(slot): \(String(cString: strerror(errno)))") }
+            close(raw)
+        }
+        let argv = commandLine.map { strdup($0) } + [nil]
+        execv(commandLine[0], argv)
+        throw CLIError("cannot run \(commandLine[0]): \(String(cString: strerror(errno)))")
+    }
+}
