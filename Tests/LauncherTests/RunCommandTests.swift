@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `burrow run` as an unprivileged user (nobody), on an app installed from
+/// the demo repository: the real launcher, real bwrap, the real seccomp filter.
+@Suite("burrow run")
+struct RunCommandTests {
+    static let uid: UInt32 = 65534
+
+    /// Installs the demo as root into a tree nobody can read, and gives
+    /// nobody a home and a 0700 runtime directory of its own.
+    static func prepare() async throws -> (InstallCommandTests.Scratch, [String: String]) {
+        let scratch = try await InstallCommandTests.Scratch()
+        try await scratch.publish()
+        let install = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
+        #expect(install.status == 0, "\(install)")
+        chmod(scratch.root.path, 0o755)
+        let home = scratch.root.path + "/nobody-home", runtime = scratch.root.path + "/nobody-run"
+        for (dir, mode) in [(home, 0o755), (runtime, 0o700)] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            chown(dir, uid, uid)
+            chmod(dir, mode_t(mode))
+        }
+        var environment = scratch.environment
+        environment["HOME"] = home
+        environment["XDG_RUNTIME_DIR"] = runtime
+        return (scratch, environment)
+    }
+
+    static func runAsNobody(_ arguments: [String], environment: [String: String]) async throws -> BurrowRun {
+        let result = try await runProgram("/usr/bin/setpriv", [
+            "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all", try BuiltProducts.path("burrow"),
+        ] + arguments, environment: environment, timeout: .seconds(60))
+        return BurrowRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
+    }
+
+    @Test func appRunsIdentifiedAndConfined() async throws {
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let hello = try await Self.runAsNobody(["run", "org.example.Hello"], environment: environment)
+        #expect(hello.status == 0, "\(hello)")
+        #expect(hello.stdout.contains("Hello from org.example.Hello inside the sandbox."))
+        #expect(hello.stdout.contains("name=org.example.Hello"))
+        #expect(hello.stdout.contains("/app is read-only"))
+
+        let probe = """
+            id -u
+            touch /usr/x 2>/dev/null && echo usr-writable || echo usr-read-only
+            echo data-home=$XDG_DATA_HOME
+            touch $XDG_DATA_HOME/kept && echo data-writable
+            unshare -U true 2>/dev/null && echo userns-allowed || echo userns-denied
+            grep -c . /proc/net/dev
+            """
+        let shell = try await Self.runAsNobody(["run", "--command=sh", "org.example.Hello", "-c", probe], environment: environment)
+        #expect(shell.status == 0, "\(shell)")
+        let lines = shell.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "65534")
+        #expect(lines.contains("usr-read-only"))
+        #expect(lines.contains("data-home=\(environment["HOME"]!)/.var/app/org.example.Hello/data"))
+        #expect(lines.contains("data-writable"))
+        #expect(FileManager.default.fileExists(atPath: environment["HOME"]! + "/.var/app/org.example.Hello/data/kept"))
+        #expect(lines.contains("userns-denied"), "the seccomp filter forbids new user namespaces")
+        #expect(lines.last == "3", "no network: /proc/net/dev lists only lo (2 header lines + lo)")
+    }
+
+    @Test func appArgumentsAreNeverOptions() async throws {
+        // CVE-2024-32462 class: what follows the app ID must reach the app
+        // verbatim, never bwrap or burrow.
+        // The scratch tree lives as long as the test: its deinit deletes it.
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let echo = try await Self.runAsNobody(["run", "--command=echo", "org.example.Hello", "--bind", "/", "/host", "--command=evil"],
+                                              environment: environment)
+        #expect(echo.status == 0, "\(echo)")
+        #expect(echo.stdout == "--bind / /host --command=evil\n")
+    }
+
+    @Test func shareNetworkFlagGivesTheNetworkNamespaceBack() async throws {
+        // The scratch tree lives as long as the test: its deinit deletes it.
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let shared = try await Self.runAsNobody(["run", "--share=network", "--command=sh", "org.example.Hello", "-c", "grep -c . /proc/net/dev"],
+                                                environment: environment)
+        #expect(shared.status == 0, "\(shared)")
+        #expect(Int(shared.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0 > 3 || Self.hostHasOnlyLoopback,
+                "the host's interfaces are visible")
+    }
+
+    static let hostHasOnlyLoopback: Bool = {
+        ((try? String(contentsOfFile: "/proc/net/dev", encoding: .utf8))?.split(separator: "\n").count ?? 0) <= 3
+    }()
+
+    @Test func unknownAppIsOneClearError() async throws {
+        // The scratch tree lives as long as the test: its deinit deletes it.
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let missing = try await Self.runAsNobody(["run", "org.example.Nope"], environment: environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("error: "))
+        #expect(missing.stderr.contains("not installed"))
+    }
+}
