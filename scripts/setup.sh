@@ -36,6 +36,14 @@ else
 fi
 burrow info org.example.Hello
 
+# Run it in its sandbox. The runtime directory may not exist on a machine
+# without a login session; create it as a session would (0700, ours).
+if [ -z "${XDG_RUNTIME_DIR:-}" ]; then
+    export XDG_RUNTIME_DIR="/run/user/$(id -u)"
+    [ -d "$XDG_RUNTIME_DIR" ] || install -d -m 0700 "$XDG_RUNTIME_DIR"
+fi
+burrow run org.example.Hello
+
 # The permission store, started by D-Bus activation from the installed
 # service file in a session bus of its own, with a grant set and listed.
 export BURROW_PERMISSION_DB="$demo/permissions.sqlite"

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Launch benchmark: `burrow run org.example.Hello` vs `flatpak run` of the
+# same app (same repository, same runtime) vs a bare bwrap of the runtime,
+# hyperfine, one run. Neither launcher has a session bus here, so neither
+# starts a D-Bus proxy; both install their seccomp filter.
+#
+#   bench/launch.sh [RUNS]     (default 30)
+set -eu
+runs=${1:-30}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+swift build -c release --product burrow >/dev/null
+burrow=$(swift build -c release --show-bin-path)/burrow
+
+work=$(mktemp -d /tmp/burrow-bench-launch.XXXXXX)
+trap 'rm -rf "$work"' EXIT INT TERM
+examples/hello/make-build-dirs.sh "$work/build" stable >/dev/null
+# The app just exits: the launch is what is measured, not the greeting.
+printf '#!/bin/sh\nexit 0\n' >"$work/build/app/files/bin/hello"
+"$burrow" build-export --runtime "$work/repo" "$work/build/runtime" stable >/dev/null
+"$burrow" build-export "$work/repo" "$work/build/app" stable >/dev/null
+
+export BURROW_USER_DIR="$work/burrow-user" FLATPAK_USER_DIR="$work/flatpak-user"
+export HOME="$work/home" XDG_RUNTIME_DIR="$work/run"
+unset DBUS_SESSION_BUS_ADDRESS
+mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+"$burrow" remote-add --no-gpg-verify demo "file://$work/repo"
+"$burrow" install --noninteractive demo org.example.Hello
+flatpak --user remote-add --no-gpg-verify demo "file://$work/repo"
+flatpak --user install -y --noninteractive demo org.example.Hello >/dev/null
+runtime_files="$BURROW_USER_DIR/runtime/org.example.Platform/$(uname -m)/stable/active/files"
+
+hyperfine --runs "$runs" --warmup 3 --style basic -N --export-json "$work/launch.json" \
+    -n burrow "$burrow run org.example.Hello" \
+    -n flatpak "flatpak run org.example.Hello" \
+    -n bwrap "bwrap --unshare-all --die-with-parent --ro-bind $runtime_files /usr --symlink usr/bin /bin --proc /proc --dev /dev /bin/sh -c true"
+python3 - "$work/launch.json" <<'PY'
+import json, statistics, sys
+r = {x["command"]: statistics.median(x["times"]) * 1000 for x in json.load(open(sys.argv[1]))["results"]}
+print(f"median: burrow {r['burrow']:.1f} ms, flatpak {r['flatpak']:.1f} ms, bare bwrap {r['bwrap']:.1f} ms; "
+      f"burrow/flatpak {r['burrow'] / r['flatpak']:.2f}x")
+PY
