@@ -25,12 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# start_bus NAME: a private session bus; prints its address.
+# start_bus NAME: a private session bus whose address lands in $work/NAME.addr.
+# (Not in a $(...) subshell: the pid must reach the cleanup list.)
 start_bus() {
     dbus-daemon --session --nofork --print-address=1 --address="unix:path=$work/$1.bus" >"$work/$1.addr" 2>/dev/null &
     pids="$pids $!"
     while [ ! -s "$work/$1.addr" ]; do sleep 0.01; done
-    head -n1 "$work/$1.addr"
 }
 
 wait_for_store() {
@@ -42,18 +42,18 @@ wait_for_store() {
     done
 }
 
-ours=$(start_bus burrow)
+start_bus burrow; ours=$(head -n1 "$work/burrow.addr")
 DBUS_SESSION_BUS_ADDRESS=$ours BURROW_PERMISSION_DB=$work/burrow.sqlite "$bin/burrow-permission-store" 2>/dev/null &
 pids="$pids $!"
 wait_for_store "$ours"
 
-theirs=$(start_bus debian)
+start_bus debian; theirs=$(head -n1 "$work/debian.addr")
 mkdir -p "$work/debian-data"
 DBUS_SESSION_BUS_ADDRESS=$theirs XDG_DATA_HOME=$work/debian-data "$upstream" 2>/dev/null &
 pids="$pids $!"
 wait_for_store "$theirs"
 
-floor=$(start_bus floor)
+start_bus floor; floor=$(head -n1 "$work/floor.addr")
 "$bin/burrow-bench" bus "$floor" "$calls" >"$work/floor.txt"
 "$bin/burrow-bench" store "$theirs" "$calls" >"$work/debian.txt"
 "$bin/burrow-bench" store "$ours" "$calls" >"$work/burrow.txt"

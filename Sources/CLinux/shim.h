@@ -58,3 +58,8 @@ static inline int burrow_pipe2(int fds[2], int flags) { return pipe2(fds, flags)
 // checked-out tree with one call before renaming it into place.
 extern int syncfs(int fd);
 static inline int burrow_syncfs(int fd) { return syncfs(fd); }
+
+// mkostemp is declared only under _GNU_SOURCE; O_CLOEXEC must be atomic for
+// the same reason as pipe2's.
+extern int mkostemp(char *template_, int flags);
+static inline int burrow_mkostemp(char *template_, int flags) { return mkostemp(template_, flags); }

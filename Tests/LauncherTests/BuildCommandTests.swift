@@ -17,7 +17,7 @@ struct BuildCommandTests {
         let initialized = try await scratch.run("build-init", dir, "org.test.Built", "org.example.Platform", "org.example.Platform", "stable")
         #expect(initialized.status == 0, "\(initialized)")
         try FileManager.default.createDirectory(atPath: dir + "/files/bin", withIntermediateDirectories: true)
-        try "#!/bin/sh\necho built\n".write(toFile: dir + "/files/bin/built", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho built\n".write(toFile: dir + "/files/bin/built", atomically: false, encoding: .utf8)
         chmod(dir + "/files/bin/built", 0o755)
 
         let finished = try await scratch.run("build-finish", dir, "--share=network", "--socket=wayland", "--nosocket=x11",

@@ -33,7 +33,7 @@ public final class PrivateBus: @unchecked Sendable {
           </policy>
           <limit name="reply_timeout">60000</limit>
         </busconfig>
-        """.write(to: config, atomically: true, encoding: .utf8)
+        """.write(to: config, atomically: false, encoding: .utf8)
         process = try ChildProcess(
             "/usr/bin/dbus-daemon",
             ["--config-file=\(config.path)", "--nofork", "--print-address=1", "--nopidfile"],

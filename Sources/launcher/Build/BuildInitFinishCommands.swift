@@ -37,7 +37,7 @@ struct BuildInitCommand: AsyncParsableCommand {
             try fileManager.createDirectory(atPath: directory + "/" + sub, withIntermediateDirectories: true)
         }
         let metadata = AppMetadata(kind: .app, name: name, runtime: runtimeRef, sdk: sdkRef)
-        try metadata.serialized(fileName: directory + "/metadata").write(toFile: directory + "/metadata", atomically: true, encoding: .utf8)
+        try AtomicFile.write(metadata.serialized(fileName: directory + "/metadata"), to: directory + "/metadata")
     }
 }
 
@@ -72,6 +72,6 @@ struct BuildFinishCommand: AsyncParsableCommand {
             metadata.command = executables[0]
         }
         try FileManager.default.createDirectory(atPath: directory + "/export", withIntermediateDirectories: true)
-        try metadata.serialized(fileName: path).write(toFile: path, atomically: true, encoding: .utf8)
+        try AtomicFile.write(metadata.serialized(fileName: path), to: path)
     }
 }

@@ -105,7 +105,7 @@ struct RunCommand: AsyncParsableCommand {
 
     static func recordInstance(_ id: String, info: FlatpakInfo, runtimeDirectory: String) throws {
         let path = "\(runtimeDirectory)/.flatpak/\(id)/info"
-        try info.serialized(fileName: path).write(toFile: path, atomically: true, encoding: .utf8)
+        try AtomicFile.write(info.serialized(fileName: path), to: path)
     }
 
     /// Replaces burrow with bwrap (as `flatpak run` does), each descriptor
