@@ -16,6 +16,8 @@ struct BurrowCommand: AsyncParsableCommand {
         version: BurrowVersion.string,
         subcommands: [
             RunCommand.self,
+            PsCommand.self,
+            KillCommand.self,
             InstallCommand.self,
             UpdateCommand.self,
             UninstallCommand.self,

@@ -101,3 +101,41 @@ struct RunCommandTests {
         #expect(missing.stderr.contains("not installed"))
     }
 }
+
+@Suite("burrow ps and kill")
+struct InstanceCommandTests {
+    @Test func runningSandboxIsListedAndKilled() async throws {
+        let (scratch, environment) = try await RunCommandTests.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let sandbox = try ChildProcess("/usr/bin/setpriv", [
+            "--reuid=\(RunCommandTests.uid)", "--regid=\(RunCommandTests.uid)", "--clear-groups", "--inh-caps=-all",
+            try BuiltProducts.path("burrow"), "run", "--command=sleep", "org.example.Hello", "60",
+        ], environment: environment)
+        defer { sandbox.stop() }
+
+        var listed: [String] = []
+        for _ in 0..<100 {
+            listed = try await RunCommandTests.runAsNobody(["ps"], environment: environment).lines
+            if listed.first?.split(separator: "\t").count == 5, listed.first?.split(separator: "\t")[2] != "-" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let fields = listed.first?.split(separator: "\t").map(String.init) ?? []
+        #expect(fields.count == 5, "\(listed)")
+        #expect(fields.dropFirst().first == String(sandbox.pid), "burrow execs into bwrap: same pid")
+        #expect(fields.dropFirst(3).first == "org.example.Hello")
+        let instanceDirectory = environment["XDG_RUNTIME_DIR"]! + "/.flatpak/" + (fields.first ?? "?")
+        let info = try String(contentsOfFile: instanceDirectory + "/info", encoding: .utf8)
+        #expect(info.contains("name=org.example.Hello"))
+        #expect(info.contains("instance-id=\(fields.first ?? "?")"))
+
+        let kill = try await RunCommandTests.runAsNobody(["kill", "org.example.Hello"], environment: environment)
+        #expect(kill.status == 0, "\(kill)")
+        #expect(sandbox.wait(timeout: .seconds(10)) != nil, "the sandbox ended")
+        #expect(try await RunCommandTests.runAsNobody(["ps"], environment: environment).stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: instanceDirectory), "the ended instance's record is removed")
+
+        let again = try await RunCommandTests.runAsNobody(["kill", "org.example.Hello"], environment: environment)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("is not running"))
+    }
+}

@@ -59,8 +59,15 @@ struct RunCommand: AsyncParsableCommand {
                                                     attributes: [.posixPermissions: 0o700])
         }
         let plan = try SandboxPlan(input, hostPaths: hostPaths)
-        try Self.recordInstance(instanceID, info: info, runtimeDirectory: user.runtimeDirectory)
-        try Self.exec(plan.commandLine(), descriptors: plan.openDescriptors())
+        let instance = try InstanceRecord.create(id: instanceID, info: info, runtimeDirectory: user.runtimeDirectory)
+        // bwrap writes {"child-pid": N} to --info-fd once the sandbox's
+        // first process exists: what flatpak's bwrapinfo.json holds, and what
+        // upstream portals read to find the sandbox.
+        var descriptors = try plan.openDescriptors()
+        descriptors[InstanceRecord.infoSlot] = try instance.openBwrapInfo()
+        var commandLine = plan.commandLine()
+        commandLine.insert(contentsOf: ["--info-fd", String(InstanceRecord.infoSlot)], at: 1)
+        try Self.exec(commandLine, descriptors: descriptors)
     }
 
     /// The installation holding `pattern`: the user's first, then the system's.
@@ -80,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         let name = String(cString: entry.pointee.pw_name)
         let home = ProcessInfo.processInfo.environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? String(cString: entry.pointee.pw_dir)
-        let runtimeDirectory = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"] ?? "/run/user/\(uid)"
+        let runtimeDirectory = Self.runtimeDirectory()
         var info = stat()
         guard stat(runtimeDirectory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == uid else {
             throw CLIError("the runtime directory \(runtimeDirectory) is missing or not yours; set XDG_RUNTIME_DIR (mode 0700)")
@@ -88,6 +95,11 @@ struct RunCommand: AsyncParsableCommand {
         let group = getgrgid(gid).map { String(cString: $0.pointee.gr_name) }
         return .init(uid: uid, gid: gid, name: name, realName: String(cString: entry.pointee.pw_gecos),
                      groupName: group, home: home, runtimeDirectory: runtimeDirectory)
+    }
+
+    /// `$XDG_RUNTIME_DIR`, or the session's usual `/run/user/UID`.
+    static func runtimeDirectory() -> String {
+        ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? "/run/user/\(getuid())"
     }
 
     /// A fresh instance id, reserved by creating its directory (as Flatpak
@@ -101,11 +113,6 @@ struct RunCommand: AsyncParsableCommand {
             if errno != EEXIST { break }
         }
         throw CLIError("cannot reserve an instance directory in \(base): \(String(cString: strerror(errno)))")
-    }
-
-    static func recordInstance(_ id: String, info: FlatpakInfo, runtimeDirectory: String) throws {
-        let path = "\(runtimeDirectory)/.flatpak/\(id)/info"
-        try AtomicFile.write(info.serialized(fileName: path), to: path)
     }
 
     /// Replaces burrow with bwrap (as `flatpak run` does), each descriptor

@@ -1,0 +1,75 @@
+import Foundation
+import Glibc
+import PortalCommon
+
+/// A running sandbox as recorded in `$XDG_RUNTIME_DIR/.flatpak/INSTANCE/`,
+/// Flatpak's layout, so that burrow's and upstream's portals and `ps` tools
+/// find it: `info` (the sandbox's /.flatpak-info), `pid` (bwrap — burrow
+/// execs into it, so it is our own pid), `bwrapinfo.json` (written by bwrap
+/// through --info-fd: the pid of the sandbox's first process).
+struct InstanceRecord {
+    /// Below the plan's first slot (10), which leaves 3–9 to the launcher.
+    static let infoSlot: Int32 = 9
+
+    let id: String
+    let directory: String
+
+    static func base(runtimeDirectory: String) -> String { runtimeDirectory + "/.flatpak" }
+
+    static func create(id: String, info: FlatpakInfo, runtimeDirectory: String) throws -> InstanceRecord {
+        let record = InstanceRecord(id: id, directory: base(runtimeDirectory: runtimeDirectory) + "/" + id)
+        try AtomicFile.write(info.serialized(fileName: record.directory + "/info"), to: record.directory + "/info")
+        try AtomicFile.write("\(getpid())\n", to: record.directory + "/pid")
+        return record
+    }
+
+    func openBwrapInfo() throws -> UnixFD {
+        let fd = open(directory + "/bwrapinfo.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw CLIError("cannot create \(directory)/bwrapinfo.json: \(String(cString: strerror(errno)))") }
+        return UnixFD(takingOwnershipOf: fd)
+    }
+
+    // MARK: Reading
+
+    struct Running {
+        let id: String
+        let bwrapPID: Int32
+        let childPID: Int32?
+        let info: FlatpakInfo
+    }
+
+    /// The instances whose bwrap still runs. Records of sandboxes that have
+    /// ended are removed on the way, as Flatpak does.
+    static func running(runtimeDirectory: String) -> [Running] {
+        let base = base(runtimeDirectory: runtimeDirectory)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+        var result: [Running] = []
+        for name in names.sorted() where name.allSatisfy(\.isNumber) {
+            let directory = base + "/" + name
+            guard let pidText = try? String(contentsOfFile: directory + "/pid", encoding: .utf8),
+                  let pid = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let infoBytes = FileManager.default.contents(atPath: directory + "/info"),
+                  let info = try? FlatpakInfo(parsing: Array(infoBytes), fileName: directory + "/info")
+            else { continue }
+            guard isBwrap(pid) else {
+                try? FileManager.default.removeItem(atPath: directory)
+                continue
+            }
+            result.append(Running(id: name, bwrapPID: pid, childPID: childPID(directory + "/bwrapinfo.json"), info: info))
+        }
+        return result
+    }
+
+    /// Whether `pid` is alive and still bwrap (pids are reused).
+    private static func isBwrap(_ pid: Int32) -> Bool {
+        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
+        return comm.trimmingCharacters(in: .whitespacesAndNewlines) == "bwrap"
+    }
+
+    private static func childPID(_ path: String) -> Int32? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let pid = object["child-pid"] as? Int else { return nil }
+        return Int32(pid)
+    }
+}

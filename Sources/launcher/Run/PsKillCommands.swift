@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import PortalCommon
+
+/// `burrow ps`: running sandboxes, one per line.
+struct PsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List running sandboxes.")
+
+    func run() async throws {
+        var table = TablePrinter(titles: ["Instance", "PID", "Child-PID", "Application", "Runtime"])
+        for instance in InstanceRecord.running(runtimeDirectory: RunCommand.runtimeDirectory()) {
+            table.append([instance.id, String(instance.bwrapPID), instance.childPID.map(String.init) ?? "-",
+                          instance.info.appID.rawValue, instance.info.runtime?.partial ?? "-"])
+        }
+        table.print()
+    }
+}
+
+/// `burrow kill INSTANCE|ID`: ends sandboxes (SIGKILL to their bwrap, as
+/// flatpak kill does; bwrap's --die-with-parent takes the rest down).
+struct KillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Stop a running sandbox.")
+    @Argument(help: "Instance ID or application ID.") var target: String
+
+    func run() async throws {
+        let matching = InstanceRecord.running(runtimeDirectory: RunCommand.runtimeDirectory())
+            .filter { $0.id == target || $0.info.appID.rawValue == target }
+        guard !matching.isEmpty else { throw CLIError("\(target) is not running") }
+        for instance in matching where kill(instance.bwrapPID, SIGKILL) != 0 && errno != ESRCH {
+            throw CLIError("cannot stop instance \(instance.id): \(String(cString: strerror(errno)))")
+        }
+    }
+}
