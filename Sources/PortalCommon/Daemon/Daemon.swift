@@ -66,7 +66,7 @@ public enum Daemon {
         let connection: BusConnection
         do {
             let identification = IdentificationOptions.fromEnvironment(
-                enableTestHooks: options.enableTestHooks, environment: currentEnvironment())
+                enableTestHooks: options.enableTestHooks, environment: ProcessEnvironment.current)
             connection = try await BusConnection.connect(options.bus, identification: identification, logger: logger)
         } catch {
             logger.critical("\(error.message)")
@@ -129,18 +129,5 @@ public enum Daemon {
             handler.logLevel = verbose ? .debug : .info
             return handler
         }
-    }
-
-    private static func currentEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
     }
 }

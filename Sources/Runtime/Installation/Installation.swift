@@ -48,18 +48,7 @@ public struct Installation: Sendable, Hashable {
     }
 
     /// The process environment, for the default locations.
-    public static var processEnvironment: [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") {
-                result[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
-            pointer += 1
-        }
-        return result
-    }
+    public static var processEnvironment: [String: String] { ProcessEnvironment.current }
 
     public var repositoryPath: String { path + "/repo" }
     var removedPath: String { path + "/.removed" }
