@@ -1,4 +1,5 @@
 import Foundation
+import PortalCommon
 import Testing
 import TestSupport
 
@@ -17,7 +18,7 @@ struct BuildCommandTests {
         let initialized = try await scratch.run("build-init", dir, "org.test.Built", "org.example.Platform", "org.example.Platform", "stable")
         #expect(initialized.status == 0, "\(initialized)")
         try FileManager.default.createDirectory(atPath: dir + "/files/bin", withIntermediateDirectories: true)
-        try "#!/bin/sh\necho built\n".write(toFile: dir + "/files/bin/built", atomically: false, encoding: .utf8)
+        try AtomicFile.write("#!/bin/sh\necho built\n", to: dir + "/files/bin/built")
         chmod(dir + "/files/bin/built", 0o755)
 
         let finished = try await scratch.run("build-finish", dir, "--share=network", "--socket=wayland", "--nosocket=x11",

@@ -1,4 +1,5 @@
 import Foundation
+import PortalCommon
 import Testing
 import TestSupport
 
@@ -115,7 +116,7 @@ struct InstallCommandTests {
         let before = try await scratch.run("info", "org.example.Hello")
         #expect(try await scratch.run("update", "org.example.Hello").stdout.contains("up to date"))
 
-        try "#!/bin/sh\necho version 2\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: false, encoding: .utf8)
+        try AtomicFile.write("#!/bin/sh\necho version 2\n", to: scratch.root.path + "/app/files/bin/hello")
         _ = try await scratch.run("build-export", scratch.repository, scratch.root.path + "/app", "stable")
         let update = try await scratch.run("update", "org.example.Hello")
         #expect(update.status == 0, "\(update)")

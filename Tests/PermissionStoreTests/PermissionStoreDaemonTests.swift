@@ -120,7 +120,7 @@ struct PermissionStoreDaemonTests {
         // The installed service file, with @libexecdir@ pointing at the build.
         let template = try String(contentsOfFile: Self.repository + "/data/dbus-1/services/\(StoreDaemon.name.rawValue).service.in", encoding: .utf8)
         let service = template.replacingOccurrences(of: "@libexecdir@", with: BuiltProducts.directory.path)
-        try service.write(to: bus.servicesDirectory.appendingPathComponent("\(StoreDaemon.name.rawValue).service"), atomically: false, encoding: .utf8)
+        try AtomicFile.write(service, to: (bus.servicesDirectory.appendingPathComponent("\(StoreDaemon.name.rawValue).service")).path)
 
         let client = try await BusConnection.connect(.address(bus.address))
         defer { client.close() }

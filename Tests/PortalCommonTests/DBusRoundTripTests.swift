@@ -47,7 +47,7 @@ struct DBusRoundTripTests {
         let dir = try TemporaryDirectory.make(prefix: "burrow-fd")
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("note")
-        try "sent as an fd".write(to: file, atomically: false, encoding: .utf8)
+        try AtomicFile.write("sent as an fd", to: file.path)
         let fd = UnixFD(takingOwnershipOf: open(file.path, O_RDONLY | O_CLOEXEC))
         let reply = try await service.call("ReadFD", [.unixFD(fd)])
         #expect(reply == [.string("sent as an fd")])

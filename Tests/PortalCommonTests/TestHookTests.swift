@@ -19,7 +19,7 @@ struct TestHookTests {
         let dir = try TemporaryDirectory.make(prefix: "burrow-hooks")
         defer { try? FileManager.default.removeItem(at: dir) }
         let metadata = dir.appendingPathComponent("flatpak-info").path
-        try "[Application]\nname=org.burrow.Hooked\n[Instance]\ninstance-id=99\n".write(toFile: metadata, atomically: false, encoding: .utf8)
+        try AtomicFile.write("[Application]\nname=org.burrow.Hooked\n[Instance]\ninstance-id=99\n", to: metadata)
         let options = IdentificationOptions.fromEnvironment(enableTestHooks: true, environment: Self.hookEnvironment(metadata))
         let service = try await TestService.start(identification: options)
         defer { service.stop() }

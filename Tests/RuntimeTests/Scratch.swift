@@ -1,4 +1,5 @@
 import Foundation
+import PortalCommon
 import TestSupport
 
 /// A temporary directory removed when the value goes away — including when
@@ -33,7 +34,7 @@ enum Files {
     static func write(_ text: String, to path: String, mode: Int16 = 0o644) throws {
         try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        try AtomicFile.write(text, to: path)
         chmod(path, mode_t(mode))
     }
 

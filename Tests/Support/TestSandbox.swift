@@ -1,4 +1,5 @@
 import Foundation
+import PortalCommon
 
 /// Runs a host program inside a real bubblewrap sandbox, as an unprivileged
 /// user, with the private bus bound at `/run/bus` and, optionally, a
@@ -41,12 +42,12 @@ public enum TestSandbox {
             // (opened by the shell as root, fd 9) and becomes a read-only
             // file of its own with --ro-bind-data.
             let file = scratch.appendingPathComponent("flatpak-info")
-            try text.write(to: file, atomically: false, encoding: .utf8)
+            try AtomicFile.write(text, to: file.path)
             fileToPass = file.path
             bwrap += ["--ro-bind-data", "9", "/.flatpak-info"]
         case .writable(let text):
             let file = scratch.appendingPathComponent("flatpak-info")
-            try text.write(to: file, atomically: false, encoding: .utf8)
+            try AtomicFile.write(text, to: file.path)
             chmod(file.path, 0o666)
             bwrap += ["--bind", file.path, "/.flatpak-info"]
         }

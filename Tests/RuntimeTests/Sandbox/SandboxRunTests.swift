@@ -50,13 +50,13 @@ struct SandboxRunTests {
                 try fm.createSymbolicLink(atPath: runtime.appendingPathComponent("bin/\(applet)").path, withDestinationPath: "busybox")
             }
             try fm.createDirectory(at: runtime.appendingPathComponent("etc"), withIntermediateDirectories: true)
-            try "ID=burrow-test".write(to: runtime.appendingPathComponent("etc/os-release"), atomically: false, encoding: .utf8)
+            try AtomicFile.write("ID=burrow-test", to: (runtime.appendingPathComponent("etc/os-release")).path)
             try fm.createSymbolicLink(atPath: runtime.appendingPathComponent("etc/mtab").path, withDestinationPath: "../proc/self/mounts")
 
             let app = root.appendingPathComponent("app/files")
             try fm.createDirectory(at: app.appendingPathComponent("bin"), withIntermediateDirectories: true)
             let hello = app.appendingPathComponent("bin/hello").path
-            try helloScript.write(toFile: hello, atomically: false, encoding: .utf8)
+            try AtomicFile.write(helloScript, to: hello)
             chmod(hello, 0o755)
             for (name, source) in appPrograms {
                 try fm.copyItem(atPath: source, toPath: app.appendingPathComponent("bin/\(name)").path)
@@ -68,7 +68,7 @@ struct SandboxRunTests {
             for directory in [home.appendingPathComponent(".ssh"), runtimeDirectory] {
                 try fm.createDirectory(at: directory, withIntermediateDirectories: true)
             }
-            try "secret".write(to: home.appendingPathComponent(".ssh/id_ed25519"), atomically: false, encoding: .utf8)
+            try AtomicFile.write("secret", to: (home.appendingPathComponent(".ssh/id_ed25519")).path)
             for path in [home.path, home.appendingPathComponent(".ssh").path, runtimeDirectory.path] {
                 chown(path, NobodySandbox.uid, NobodySandbox.uid)
             }

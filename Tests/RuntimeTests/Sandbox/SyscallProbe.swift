@@ -1,4 +1,5 @@
 import Foundation
+import PortalCommon
 import TestSupport
 
 /// Small C programs, compiled at test time, that make the syscalls the
@@ -42,7 +43,7 @@ enum SyscallProbe {
 
     private static func compile(_ source: String, to output: String, flags: [String]) async throws {
         let file = output + ".c"
-        try source.write(toFile: file, atomically: false, encoding: .utf8)
+        try AtomicFile.write(source, to: file)
         let result = try await runProgram("/usr/bin/cc", flags + ["-o", output, file])
         guard result.status == 0 else { throw TestFailure("cc \(file) failed: \(result.stderr)") }
         chmod(output, 0o755)
