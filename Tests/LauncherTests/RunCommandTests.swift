@@ -139,3 +139,40 @@ struct InstanceCommandTests {
         #expect(again.stderr.contains("is not running"))
     }
 }
+
+@Suite("burrow override")
+struct OverrideCommandTests {
+    /// What the app sees in $BURROW_OVERRIDE, as set by [Environment].
+    static func seen(_ environment: [String: String], flags: [String] = []) async throws -> String {
+        let run = try await RunCommandTests.runAsNobody(
+            ["run"] + flags + ["--command=sh", "org.example.Hello", "-c", "echo \"${BURROW_OVERRIDE:-unset}\""],
+            environment: environment)
+        #expect(run.status == 0, "\(run)")
+        return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func overridesApplyInFlatpaksOrderAndReset() async throws {
+        let (scratch, environment) = try await RunCommandTests.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        #expect(try await Self.seen(environment) == "unset")
+
+        // Overrides live in the (user) installation the test points BURROW_USER_DIR at.
+        let global = try await scratch.run("override", "--env=BURROW_OVERRIDE=global")
+        #expect(global.status == 0, "\(global)")
+        #expect(try await Self.seen(environment) == "global")
+
+        // The app's own override wins over the global one, the command line over both.
+        _ = try await scratch.run("override", "--env=BURROW_OVERRIDE=app", "org.example.Hello")
+        #expect(try await Self.seen(environment) == "app")
+        #expect(try await Self.seen(environment, flags: ["--env=BURROW_OVERRIDE=cli"]) == "cli")
+        let shown = try await scratch.run("override", "--show", "org.example.Hello")
+        #expect(shown.stdout.contains("BURROW_OVERRIDE=app"))
+
+        _ = try await scratch.run("override", "--reset", "org.example.Hello")
+        #expect(try await Self.seen(environment) == "global")
+        _ = try await scratch.run("override", "--reset")
+        #expect(try await Self.seen(environment) == "unset", "reset forgets both")
+        let nothing = try await scratch.run("override", "org.example.Hello")
+        #expect(nothing.status == 1)
+    }
+}

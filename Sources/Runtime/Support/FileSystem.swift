@@ -1,3 +1,4 @@
+import PortalCommon
 internal import CLinux
 import Glibc
 
@@ -127,33 +128,14 @@ enum FileSystem {
         if burrow_syncfs(fd) != 0 { throw fail("cannot sync", path) }
     }
 
-    /// Writes `bytes` to `path` through a temporary file, fsync and rename:
-    /// after a crash the file holds either the old or the new content.
+    /// Writes `bytes` to `path` through a temporary file, fsync and rename
+    /// (PortalCommon's AtomicFile): after a crash the file holds either the
+    /// old or the new content.
     static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(InstallerError) {
-        let temporary = parent(of: path) + "/.\(basename(of: path))-" + randomSuffix()
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw fail("cannot create", temporary) }
-        var failure: InstallerError?
-        var offset = 0
-        while offset < bytes.count, failure == nil {
-            let written = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno != EINTR { failure = fail("cannot write", temporary) }
-            } else {
-                offset += written
-            }
-        }
-        if failure == nil, fchmod(fd, mode) != 0 || fsync(fd) != 0 { failure = fail("cannot write", temporary) }
-        close(fd)
-        if let failure {
-            _ = unlink(temporary)
-            throw failure
-        }
         do {
-            try rename(temporary, to: path)
+            try AtomicFile.write(bytes, to: path, mode: UInt32(mode))
         } catch {
-            _ = unlink(temporary)
-            throw error
+            throw InstallerError(.system(errno: errno), error.message)
         }
     }
 

@@ -37,7 +37,9 @@ struct RunCommand: AsyncParsableCommand {
         }
 
         let user = try Self.currentUser()
-        let context = deployment.metadata.context.merging(try permissions.context())
+        // Metadata, then system and user overrides, then this command line.
+        let context = try Installation.effectiveContext(of: appRef.id, metadata: deployment.metadata.context)
+            .merging(try permissions.context())
         let instanceID = try Self.newInstanceID(runtimeDirectory: user.runtimeDirectory)
         let info = try FlatpakInfo(appID: appRef.id, runtime: runtimeRef, instance: .init(
             instanceID: instanceID, instancePath: "\(user.home)/.var/app/\(appRef.id.rawValue)",
