@@ -41,6 +41,7 @@ extension SandboxPlan {
             try addAppDirectories()
             try addExports()
             addDocumentPortal()
+            addSessionBus()
             addSeccomp()
             steps.append(.chdir(input.workingDirectory ?? input.user.home))
         }
@@ -216,6 +217,15 @@ extension SandboxPlan {
             }
             steps.append(.bind(source: bound, destination: "/run/flatpak/doc"))
             steps.append(.symlink(target: "/run/flatpak/doc", path: "\(runtimeDirectory)/doc"))
+        }
+
+        private mutating func addSessionBus() {
+            guard let socket = input.sessionBusSocket else { return }
+            // Flatpak's places: /run/flatpak/bus, and $XDG_RUNTIME_DIR/bus for
+            // clients that look there.
+            steps.append(.bind(source: socket, destination: "/run/flatpak/bus"))
+            steps.append(.symlink(target: "/run/flatpak/bus", path: "\(runtimeDirectory)/bus"))
+            steps.append(.setEnvironment("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/flatpak/bus"))
         }
 
         private mutating func addSeccomp() {

@@ -70,12 +70,16 @@ public struct SandboxPlan: Hashable, Sendable {
         /// filter already refuses TIOCSTI and TIOCLINUX, and a new session
         /// would take job control (^Z, ^C) away from terminal apps.
         public var newSession: Bool
+        /// The host socket to offer as the session bus at /run/flatpak/bus:
+        /// the app's D-Bus proxy, or the real bus with sockets=session-bus.
+        /// `nil`: no session bus at all.
+        public var sessionBusSocket: String?
 
         public init(
             appID: AppID, appFiles: String?, runtimeFiles: String, runtimeLayout: RuntimeLayout, info: FlatpakInfo,
             context: PermissionContext, user: User, command: String, arguments: [String] = [],
             environment: [String: String] = [:], workingDirectory: String? = nil, documentPortalMount: String? = nil,
-            userInstallation: String? = nil, newSession: Bool = false
+            userInstallation: String? = nil, newSession: Bool = false, sessionBusSocket: String? = nil
         ) {
             self.appID = appID
             self.appFiles = appFiles
@@ -91,6 +95,7 @@ public struct SandboxPlan: Hashable, Sendable {
             self.documentPortalMount = documentPortalMount
             self.userInstallation = userInstallation
             self.newSession = newSession
+            self.sessionBusSocket = sessionBusSocket
         }
 
         /// `~/.var/app/ID`, the app's own directory on the host.

@@ -41,11 +41,17 @@ struct RunCommand: AsyncParsableCommand {
         let context = try Installation.effectiveContext(of: appRef.id, metadata: deployment.metadata.context)
             .merging(try permissions.context())
         let instanceID = try Self.newInstanceID(runtimeDirectory: user.runtimeDirectory)
+        let bus = try SessionBus.choose(appID: appRef.id, context: context, instanceID: instanceID,
+                                        runtimeDirectory: user.runtimeDirectory)
         let info = try FlatpakInfo(appID: appRef.id, runtime: runtimeRef, instance: .init(
             instanceID: instanceID, instancePath: "\(user.home)/.var/app/\(appRef.id.rawValue)",
             appPath: deployment.filesPath, appCommit: deployment.commit,
             runtimePath: runtime.filesPath, runtimeCommit: runtime.commit,
-            branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10"), context: context)
+            branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10",
+            sessionBusProxy: bus.proxy != nil), context: context)
+        // The proxy starts now and comes up while the sandbox is planned;
+        // it is waited for only right before exec.
+        let proxy = try bus.proxy?.start(info: Array(try info.serialized().utf8))
         var environment: [String: String] = [:]
         for key in ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM", "DISPLAY", "WAYLAND_DISPLAY"] {
             if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
@@ -54,7 +60,8 @@ struct RunCommand: AsyncParsableCommand {
             appID: appRef.id, appFiles: deployment.filesPath, runtimeFiles: runtime.filesPath,
             runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
             user: user, command: commandName, arguments: arguments, environment: environment, workingDirectory: cwd,
-            userInstallation: installation.scope == .user ? installation.path : nil)
+            userInstallation: installation.scope == .user ? installation.path : nil,
+            sessionBusSocket: bus.socket)
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -69,6 +76,13 @@ struct RunCommand: AsyncParsableCommand {
         descriptors[InstanceRecord.infoSlot] = try instance.openBwrapInfo()
         var commandLine = plan.commandLine()
         commandLine.insert(contentsOf: ["--info-fd", String(InstanceRecord.infoSlot)], at: 1)
+        if let proxy {
+            try proxy.waitUntilReady()
+            // bwrap holds the proxy's pipe for the sandbox's lifetime; when
+            // the sandbox ends, the pipe closes and the proxy exits.
+            descriptors[SessionBus.syncSlot] = proxy.readyAndKeepAlive
+            commandLine.insert(contentsOf: ["--sync-fd", String(SessionBus.syncSlot)], at: 1)
+        }
         try Self.exec(commandLine, descriptors: descriptors)
     }
 

@@ -1,0 +1,112 @@
+import CLinux
+import Glibc
+public import PortalCommon
+
+/// The session-bus proxy of one sandbox: `xdg-dbus-proxy` with Flatpak's
+/// default policy plus the app's `[Session Bus Policy]`, run in a small bwrap
+/// of its own that carries the app's `/.flatpak-info`.
+///
+/// Why a sandbox for the proxy: the portals see the *proxy* as the caller
+/// (it is the bus peer), and identify callers through
+/// `/proc/PID/root/.flatpak-info`. Run on the host, the proxy would make
+/// every app look like an unsandboxed host process.
+public struct DBusProxy: Sendable {
+    public let appID: AppID
+    /// The real bus, `unix:path=…` only (checked by `init`).
+    public let busAddress: String
+    public let busSocket: String
+    /// Where the proxy listens on the host; bound at /run/flatpak/bus inside.
+    public let proxySocket: String
+    public let policy: BusPolicy
+
+    /// `nil` when the address is not a plain `unix:path=` socket (abstract
+    /// sockets and TCP cannot be bound into a sandbox).
+    public init?(appID: AppID, busAddress: String, proxySocket: String, policy: BusPolicy) {
+        let first = busAddress.split(separator: ";").first.map(String.init) ?? ""
+        guard first.hasPrefix("unix:") else { return nil }
+        let parameters = first.dropFirst(5).split(separator: ",")
+        guard let path = parameters.first(where: { $0.hasPrefix("path=") })?.dropFirst(5), path.hasPrefix("/") else { return nil }
+        self.appID = appID
+        self.busAddress = first
+        busSocket = String(path)
+        self.proxySocket = proxySocket
+        self.policy = policy
+    }
+
+    /// xdg-dbus-proxy's arguments: Flatpak's defaults (own the app's names,
+    /// call and hear the portals), then the app's own rules.
+    public var proxyArguments: [String] {
+        var arguments = [busAddress, proxySocket, "--filter",
+                         "--own=\(appID.rawValue)", "--own=\(appID.rawValue).*",
+                         "--call=org.freedesktop.portal.*=*",
+                         "--broadcast=org.freedesktop.portal.*=@/org/freedesktop/portal/*"]
+        for name in policy.rules.keys.sorted() {
+            switch policy.rules[name]! {
+            case .none: continue
+            case .see: arguments.append("--see=\(name)")
+            case .talk: arguments.append("--talk=\(name)")
+            case .own: arguments.append("--own=\(name)")
+            }
+        }
+        return arguments
+    }
+
+    /// The proxy's own sandbox: the host's /usr read-only (xdg-dbus-proxy
+    /// and its libraries), the bus socket and the proxy's directory, and the
+    /// app's /.flatpak-info from `infoSlot`. Nothing else of the host.
+    public func bwrapArguments(infoSlot: Int32) -> [String] {
+        let proxyDirectory = String(proxySocket[..<(proxySocket.lastIndex(of: "/") ?? proxySocket.endIndex)])
+        let busDirectory = String(busSocket[..<(busSocket.lastIndex(of: "/") ?? busSocket.endIndex)])
+        var arguments = ["--unshare-all", "--share-net", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
+        for (link, target) in [("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin")] {
+            var info = stat()
+            if lstat(link, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK { arguments += ["--symlink", target, link] }
+            else if stat(link, &info) == 0 { arguments += ["--ro-bind", link, link] }
+        }
+        arguments += ["--bind", busDirectory, busDirectory, "--bind", proxyDirectory, proxyDirectory,
+                      "--ro-bind-data", String(infoSlot), "/.flatpak-info"]
+        return arguments
+    }
+
+    /// A started proxy: read `ready` to wait for it; hand `keepAlive` to the
+    /// sandbox's bwrap (`--sync-fd`): when it closes, the proxy exits.
+    public struct Started: Sendable {
+        public let pid: Int32
+        public let readyAndKeepAlive: UnixFD
+
+        /// Blocks until the proxy has written its ready byte (or died).
+        public func waitUntilReady() throws(SandboxError) {
+            var byte: UInt8 = 0
+            let count = readyAndKeepAlive.withRawDescriptor { fd in
+                var n: Int
+                repeat { n = read(fd, &byte, 1) } while n < 0 && errno == EINTR
+                return n
+            }
+            guard count == 1 else { throw SandboxError("the D-Bus proxy did not start (see its messages above)") }
+        }
+    }
+
+    /// Starts the proxy without waiting for it: the caller prepares the
+    /// sandbox meanwhile and waits only right before exec.
+    public func start(info: [UInt8], bwrap: String = "/usr/bin/bwrap", proxy: String = "/usr/bin/xdg-dbus-proxy") throws(SandboxError) -> Started {
+        var pipe: [Int32] = [0, 0]
+        guard burrow_pipe2(&pipe, O_CLOEXEC) == 0 else { throw SandboxError("pipe: \(String(cString: strerror(errno)))") }
+        let ready = UnixFD(takingOwnershipOf: pipe[0])
+        let write = UnixFD(takingOwnershipOf: pipe[1])
+        let infoFile = try SealedMemoryFile.make(name: "flatpak-info", contents: info)
+        let infoSlot: Int32 = 3, syncSlot: Int32 = 4
+        let argv = [bwrap] + bwrapArguments(infoSlot: infoSlot) + ["--", proxy, "--fd=\(syncSlot)"] + proxyArguments
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        infoFile.withRawDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, infoSlot) }
+        write.withRawDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, syncSlot) }
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, bwrap, &actions, nil, cArguments, environ)
+        guard result == 0 else { throw SandboxError("cannot start the D-Bus proxy: \(String(cString: strerror(result)))") }
+        return Started(pid: pid, readyAndKeepAlive: ready)
+    }
+}
