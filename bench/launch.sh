@@ -1,8 +1,8 @@
 #!/bin/sh
 # Launch benchmark: `burrow run org.example.Hello` vs `flatpak run` of the
 # same app (same repository, same runtime) vs a bare bwrap of the runtime,
-# hyperfine, one run. Neither launcher has a session bus here, so neither
-# starts a D-Bus proxy; both install their seccomp filter.
+# hyperfine, one run. Both get the same private session bus, so both start
+# their xdg-dbus-proxy, and both install their seccomp filter.
 #
 #   bench/launch.sh [RUNS]     (default 30)
 set -eu
@@ -22,8 +22,12 @@ printf '#!/bin/sh\nexit 0\n' >"$work/build/app/files/bin/hello"
 
 export BURROW_USER_DIR="$work/burrow-user" FLATPAK_USER_DIR="$work/flatpak-user"
 export HOME="$work/home" XDG_RUNTIME_DIR="$work/run"
-unset DBUS_SESSION_BUS_ADDRESS
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+dbus-daemon --session --nofork --print-address=1 --address="unix:path=$XDG_RUNTIME_DIR/bus" >"$work/bus.addr" 2>/dev/null &
+bus_pid=$!
+trap 'kill $bus_pid 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+while [ ! -s "$work/bus.addr" ]; do sleep 0.01; done
+export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/bus.addr")"
 "$burrow" remote-add --no-gpg-verify demo "file://$work/repo"
 "$burrow" install --noninteractive demo org.example.Hello
 flatpak --user remote-add --no-gpg-verify demo "file://$work/repo"
