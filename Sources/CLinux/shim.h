@@ -63,3 +63,17 @@ static inline int burrow_syncfs(int fd) { return syncfs(fd); }
 // the same reason as pipe2's.
 extern int mkostemp(char *template_, int flags);
 static inline int burrow_mkostemp(char *template_, int flags) { return mkostemp(template_, flags); }
+
+// glibc 2.34+: close every descriptor from `from` on in a posix_spawn child.
+// Declared only under _GNU_SOURCE.
+#include <spawn.h>
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *actions, int from);
+static inline int burrow_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
+// close_range(2) with CLOSE_RANGE_CLOEXEC: marks every descriptor in the
+// range close-on-exec, so nothing reaches an exec'd program by accident.
+static inline int burrow_cloexec_from(unsigned int first) {
+    return (int)syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+}

@@ -76,6 +76,22 @@ struct RunCommandTests {
         #expect(echo.stdout == "--bind / /host --command=evil\n")
     }
 
+    @Test func noDescriptorOfTheLauncherReachesTheApp() async throws {
+        // A descriptor the caller leaks into burrow (fd 7, not close-on-exec)
+        // must not cross into the sandbox: bwrap passes on all it inherits.
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let secret = open(scratch.root.path + "/leaked", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        defer { close(secret) }
+        let result = try await runProgram("/usr/bin/setpriv", [
+            "--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups", "--inh-caps=-all", try BuiltProducts.path("burrow"),
+            "run", "--command=ls", "org.example.Hello", "/proc/self/fd",
+        ], environment: environment, inheritedDescriptors: [7: secret])
+        #expect(result.status == 0, "\(result)")
+        // 0–2 are stdio; 3 is ls's own handle on the directory it lists.
+        #expect(result.stdout.split(separator: "\n") == ["0", "1", "2", "3"], "\(result.stdout)")
+    }
+
     @Test func shareNetworkFlagGivesTheNetworkNamespaceBack() async throws {
         // The scratch tree lives as long as the test: its deinit deletes it.
         let (scratch, environment) = try await Self.prepare()

@@ -72,6 +72,11 @@ public final class ChildProcess: @unchecked Sendable {
             staged.append(copy)
             posix_spawn_file_actions_adddup2(&actions, copy, slot)
         }
+        // Nothing else reaches the child: any descriptor some other thread
+        // has open without O_CLOEXEC (Foundation's file copies do) would
+        // otherwise live as long as the child — a writable fd on a program
+        // another test then executes fails with ETXTBSY.
+        burrow_spawn_addclosefrom(&actions, above)
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }

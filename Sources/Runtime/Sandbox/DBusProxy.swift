@@ -102,6 +102,8 @@ public struct DBusProxy: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         infoFile.withRawDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, infoSlot) }
         write.withRawDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, syncSlot) }
+        // Only stdio and the two slots reach the proxy's sandbox.
+        burrow_spawn_addclosefrom(&actions, syncSlot + 1)
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0

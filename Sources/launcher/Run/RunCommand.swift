@@ -83,7 +83,7 @@ struct RunCommand: AsyncParsableCommand {
             descriptors[SessionBus.syncSlot] = proxy.readyAndKeepAlive
             commandLine.insert(contentsOf: ["--sync-fd", String(SessionBus.syncSlot)], at: 1)
         }
-        try Self.exec(commandLine, descriptors: descriptors)
+        try SandboxExec.replaceProcess(with: commandLine, descriptors: descriptors)
     }
 
     /// The installation holding `pattern`: the user's first, then the system's.
@@ -129,26 +129,5 @@ struct RunCommand: AsyncParsableCommand {
             if errno != EEXIST { break }
         }
         throw CLIError("cannot reserve an instance directory in \(base): \(String(cString: strerror(errno)))")
-    }
-
-    /// Replaces burrow with bwrap (as `flatpak run` does), each descriptor
-    /// moved to the slot the plan gave it and left open across exec.
-    static func exec(_ commandLine: [String], descriptors: [Int32: UnixFD]) throws -> Never {
-        // First out of the way (above every slot), then into place, so a
-        // descriptor already sitting on another's slot is never clobbered.
-        let highest = (descriptors.keys.max() ?? 0) + 1
-        var moved: [(Int32, Int32)] = []
-        for (slot, fd) in descriptors {
-            let raw = fd.withRawDescriptor { fcntl($0, F_DUPFD_CLOEXEC, max(highest, 100)) }
-            guard raw >= 0 else { throw CLIError("cannot prepare descriptor \(slot): \(String(cString: strerror(errno)))") }
-            moved.append((slot, raw))
-        }
-        for (slot, raw) in moved {
-            guard dup2(raw, slot) == slot else { throw CLIError("cannot place descriptor \(slot): \(String(cString: strerror(errno)))") }
-            close(raw)
-        }
-        let argv = commandLine.map { strdup($0) } + [nil]
-        execv(commandLine[0], argv)
-        throw CLIError("cannot run \(commandLine[0]): \(String(cString: strerror(errno)))")
     }
 }
