@@ -183,6 +183,9 @@ struct OverrideCommandTests {
         #expect(try await Self.seen(environment, flags: ["--env=BURROW_OVERRIDE=cli"]) == "cli")
         let shown = try await scratch.run("override", "--show", "org.example.Hello")
         #expect(shown.stdout.contains("BURROW_OVERRIDE=app"))
+        let effective = try await scratch.run("info", "--show-permissions", "org.example.Hello")
+        #expect(effective.stdout.contains("BURROW_OVERRIDE=app"), "info shows what the app runs with")
+        #expect(effective.stdout.contains("sockets=wayland;"), "metadata grants stay")
 
         _ = try await scratch.run("override", "--reset", "org.example.Hello")
         #expect(try await Self.seen(environment) == "global")

@@ -39,8 +39,12 @@ struct InfoCommand: AsyncParsableCommand {
             throw CLIError("\(resolved) is not installed")
         }
         if showPermissions {
+            // What the app runs with: its metadata with every override applied.
             let keyFile = KeyFile(fileName: deployment.metadataPath)
-            try deployment.metadata.context.write(into: keyFile)
+            let context = resolved.kind == .app
+                ? try Installation.effectiveContext(of: resolved.id, metadata: deployment.metadata.context).flattened
+                : deployment.metadata.context
+            try context.write(into: keyFile)
             print(keyFile.serialized(), terminator: "")
             return
         }
