@@ -77,3 +77,43 @@ static inline int burrow_spawn_addclosefrom(posix_spawn_file_actions_t *actions,
 static inline int burrow_cloexec_from(unsigned int first) {
     return (int)syscall(SYS_close_range, first, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
 }
+
+// setns(2) is declared only under _GNU_SOURCE.
+static inline int burrow_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
+
+// The child half of `burrow enter`, run right after fork() so the process is
+// single-threaded (setns into a user namespace refuses threaded callers)
+// and nothing but system calls happens between fork and exec. Returns only
+// on failure, with errno set; `failed_step` says which call failed.
+//
+// ns_fds[0] is the sandbox process's user namespace; the others (ipc, net,
+// pid, uts, mnt; -1 = already shared) may belong to an *outer* user
+// namespace: bwrap --disable-userns nests one more inside. So: join the
+// namespace owning the mount namespace (NS_GET_USERNS), enter the others
+// with its capabilities, then the process's own user namespace last.
+#include <sys/ioctl.h>
+static inline int burrow_enter_exec(const int *ns_fds, int ns_count, int root_fd, const char *path,
+                                    char *const argv[], char *const envp[], int *failed_step) {
+    int mount_fd = ns_count > 0 ? ns_fds[ns_count - 1] : -1;
+    if (mount_fd >= 0) {
+        int owner = ioctl(mount_fd, 0xb701 /* NS_GET_USERNS */);
+        // EPERM here means the owner is an ancestor of ours: nothing to join.
+        if (owner >= 0) {
+            (void)syscall(SYS_setns, owner, 0);  // fails harmlessly if it is ours already
+            close(owner);
+        }
+    }
+    for (int i = 1; i < ns_count; i++) {
+        if (ns_fds[i] >= 0 && syscall(SYS_setns, ns_fds[i], 0) != 0) { *failed_step = i; return -1; }
+    }
+    if (ns_count > 0 && ns_fds[0] >= 0 && syscall(SYS_setns, ns_fds[0], 0) != 0 && errno != EINVAL) {
+        // EINVAL: already in it (the owner was the process's own namespace).
+        *failed_step = 0;
+        return -1;
+    }
+    *failed_step = ns_count;
+    if (fchdir(root_fd) != 0 || chroot(".") != 0 || chdir("/") != 0) return -1;
+    *failed_step = ns_count + 1;
+    execve(path, argv, envp);
+    return -1;
+}

@@ -18,6 +18,7 @@ struct BurrowCommand: AsyncParsableCommand {
             RunCommand.self,
             PsCommand.self,
             KillCommand.self,
+            EnterCommand.self,
             OverrideCommand.self,
             InstallCommand.self,
             UpdateCommand.self,

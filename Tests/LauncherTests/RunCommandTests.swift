@@ -144,6 +144,12 @@ struct InstanceCommandTests {
         #expect(info.contains("name=org.example.Hello"))
         #expect(info.contains("instance-id=\(fields.first ?? "?")"))
 
+        // enter: a command in the sandbox's namespaces and root, as its owner.
+        let entered = try await RunCommandTests.runAsNobody(
+            ["enter", "org.example.Hello", "sh", "-c", "grep '^name=' /.flatpak-info; test -w /app; exit 7"], environment: environment)
+        #expect(entered.status == 7, "the command's status comes back: \(entered)")
+        #expect(entered.stdout == "name=org.example.Hello\n")
+
         let kill = try await RunCommandTests.runAsNobody(["kill", "org.example.Hello"], environment: environment)
         #expect(kill.status == 0, "\(kill)")
         #expect(sandbox.wait(timeout: .seconds(10)) != nil, "the sandbox ended")

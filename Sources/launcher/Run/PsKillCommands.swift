@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Glibc
 import PortalCommon
+import Runtime
 
 /// `burrow ps`: running sandboxes, one per line.
 struct PsCommand: AsyncParsableCommand {
@@ -30,5 +31,25 @@ struct KillCommand: AsyncParsableCommand {
         for instance in matching where kill(instance.bwrapPID, SIGKILL) != 0 && errno != ESRCH {
             throw CLIError("cannot stop instance \(instance.id): \(String(cString: strerror(errno)))")
         }
+    }
+}
+
+/// `burrow enter INSTANCE|ID COMMAND [ARGS...]`: a command inside a running
+/// sandbox (its namespaces, root and environment).
+struct EnterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "enter", abstract: "Run a command inside a running sandbox.")
+    @Argument(help: "Instance ID or application ID.") var target: String
+    @Argument(help: "Command to run.") var program: String
+    @Argument(parsing: .captureForPassthrough, help: "Its arguments, passed on verbatim.") var arguments: [String] = []
+
+    func run() async throws {
+        let matching = InstanceRecord.running(runtimeDirectory: RunCommand.runtimeDirectory())
+            .filter { $0.id == target || $0.info.appID.rawValue == target }
+        guard let instance = matching.first else { throw CLIError("\(target) is not running") }
+        guard matching.count == 1 else {
+            throw CLIError("\(target) runs as several instances (\(matching.map(\.id).joined(separator: ", "))); name one")
+        }
+        guard let child = instance.childPID else { throw CLIError("instance \(instance.id) has not started yet") }
+        try SandboxEnter.run(childPID: child, command: [program] + arguments)
     }
 }
