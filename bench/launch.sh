@@ -23,11 +23,11 @@ printf '#!/bin/sh\nexit 0\n' >"$work/build/app/files/bin/hello"
 export BURROW_USER_DIR="$work/burrow-user" FLATPAK_USER_DIR="$work/flatpak-user"
 export HOME="$work/home" XDG_RUNTIME_DIR="$work/run"
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
-dbus-daemon --session --nofork --print-address=1 --address="unix:path=$XDG_RUNTIME_DIR/bus" >"$work/bus.addr" 2>/dev/null &
+# In a process group of its own: what it activates (flatpak's session
+# helper, portals, the accessibility bus) is stopped with it, as a group.
+setsid dbus-daemon --session --nofork --print-address=1 --address="unix:path=$XDG_RUNTIME_DIR/bus" >"$work/bus.addr" 2>/dev/null &
 bus_pid=$!
-# Services the bus activated (flatpak's session helper, portals) go first,
-# while the bus can still reap them; then the bus.
-trap 'pkill -TERM -P $bus_pid 2>/dev/null; sleep 0.2; kill $bus_pid 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+trap 'kill -TERM -$bus_pid 2>/dev/null; sleep 0.2; kill -KILL -$bus_pid 2>/dev/null; rm -rf "$work"' EXIT INT TERM
 while [ ! -s "$work/bus.addr" ]; do sleep 0.01; done
 export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/bus.addr")"
 "$burrow" remote-add --no-gpg-verify demo "file://$work/repo"
