@@ -92,6 +92,27 @@ struct RunCommandTests {
         #expect(result.stdout.split(separator: "\n") == ["0", "1", "2", "3"], "\(result.stdout)")
     }
 
+    @Test func waylandSocketOnlyWhenGranted() async throws {
+        let (scratch, baseEnvironment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        var environment = baseEnvironment
+        // A compositor socket under a non-default name; X11 is "available" too.
+        let socket = environment["XDG_RUNTIME_DIR"]! + "/wayland-7"
+        let made = try await runProgram("/usr/bin/python3", ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", socket])
+        #expect(made.status == 0, "\(made)")
+        environment["WAYLAND_DISPLAY"] = "wayland-7"
+        environment["DISPLAY"] = ":0"
+        let probe = "test -S $XDG_RUNTIME_DIR/wayland-0 && echo socket; echo wayland=${WAYLAND_DISPLAY:-unset} display=${DISPLAY:-unset}"
+
+        // The demo app's metadata grants sockets=wayland.
+        let granted = try await Self.runAsNobody(["run", "--command=sh", "org.example.Hello", "-c", probe], environment: environment)
+        #expect(granted.stdout == "socket\nwayland=wayland-0 display=unset\n", "\(granted)")
+
+        let revoked = try await Self.runAsNobody(["run", "--nosocket=wayland", "--command=sh", "org.example.Hello", "-c", probe],
+                                                 environment: environment)
+        #expect(revoked.stdout == "wayland=unset display=unset\n", "\(revoked)")
+    }
+
     @Test func shareNetworkFlagGivesTheNetworkNamespaceBack() async throws {
         // The scratch tree lives as long as the test: its deinit deletes it.
         let (scratch, environment) = try await Self.prepare()

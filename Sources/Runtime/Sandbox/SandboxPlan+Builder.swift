@@ -42,6 +42,7 @@ extension SandboxPlan {
             try addExports()
             addDocumentPortal()
             addSessionBus()
+            addSockets()
             addSeccomp()
             steps.append(.chdir(input.workingDirectory ?? input.user.home))
         }

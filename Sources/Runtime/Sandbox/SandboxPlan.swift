@@ -74,12 +74,15 @@ public struct SandboxPlan: Hashable, Sendable {
         /// the app's D-Bus proxy, or the real bus with sockets=session-bus.
         /// `nil`: no session bus at all.
         public var sessionBusSocket: String?
+        /// Display, audio and agent sockets found on the host.
+        public var hostSockets: HostSockets
 
         public init(
             appID: AppID, appFiles: String?, runtimeFiles: String, runtimeLayout: RuntimeLayout, info: FlatpakInfo,
             context: PermissionContext, user: User, command: String, arguments: [String] = [],
             environment: [String: String] = [:], workingDirectory: String? = nil, documentPortalMount: String? = nil,
-            userInstallation: String? = nil, newSession: Bool = false, sessionBusSocket: String? = nil
+            userInstallation: String? = nil, newSession: Bool = false, sessionBusSocket: String? = nil,
+            hostSockets: HostSockets = HostSockets()
         ) {
             self.appID = appID
             self.appFiles = appFiles
@@ -96,6 +99,7 @@ public struct SandboxPlan: Hashable, Sendable {
             self.userInstallation = userInstallation
             self.newSession = newSession
             self.sessionBusSocket = sessionBusSocket
+            self.hostSockets = hostSockets
         }
 
         /// `~/.var/app/ID`, the app's own directory on the host.

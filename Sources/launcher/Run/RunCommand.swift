@@ -53,7 +53,8 @@ struct RunCommand: AsyncParsableCommand {
         // it is waited for only right before exec.
         let proxy = try bus.proxy?.start(info: Array(try info.serialized().utf8))
         var environment: [String: String] = [:]
-        for key in ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM", "DISPLAY", "WAYLAND_DISPLAY"] {
+        // Display variables are set by the plan, and only for granted sockets.
+        for key in ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM"] {
             if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
         }
         let input = SandboxPlan.Input(
@@ -61,7 +62,8 @@ struct RunCommand: AsyncParsableCommand {
             runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
             user: user, command: commandName, arguments: arguments, environment: environment, workingDirectory: cwd,
             userInstallation: installation.scope == .user ? installation.path : nil,
-            sessionBusSocket: bus.socket)
+            sessionBusSocket: bus.socket,
+            hostSockets: .discover(environment: ProcessInfo.processInfo.environment, runtimeDirectory: user.runtimeDirectory))
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

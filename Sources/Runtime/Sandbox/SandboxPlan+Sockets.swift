@@ -1,0 +1,91 @@
+import Glibc
+public import PortalCommon
+
+extension SandboxPlan {
+    /// The host's display, audio and agent sockets, as the launcher found
+    /// them; the plan binds those the context grants and no others.
+    public struct HostSockets: Hashable, Sendable {
+        public struct X11: Hashable, Sendable {
+            public var socket: String
+            public init(socket: String) { self.socket = socket }
+        }
+
+        public var wayland: String?
+        public var x11: X11?
+        public var pulseAudio: String?
+        public var sshAgent: String?
+
+        public init(wayland: String? = nil, x11: X11? = nil, pulseAudio: String? = nil, sshAgent: String? = nil) {
+            self.wayland = wayland
+            self.x11 = x11
+            self.pulseAudio = pulseAudio
+            self.sshAgent = sshAgent
+        }
+
+        /// Looks for the sockets the way Flatpak does: `$WAYLAND_DISPLAY`
+        /// (default `wayland-0`) in the runtime directory, `$DISPLAY`'s
+        /// `/tmp/.X11-unix/XN`, PulseAudio's `pulse/native`, `$SSH_AUTH_SOCK`.
+        /// Only sockets that exist are returned.
+        public static func discover(environment: [String: String], runtimeDirectory: String) -> HostSockets {
+            func socket(_ path: String) -> String? {
+                var info = stat()
+                return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK ? path : nil
+            }
+            var sockets = HostSockets()
+            let display = environment["WAYLAND_DISPLAY"].flatMap { $0.isEmpty ? nil : $0 } ?? "wayland-0"
+            sockets.wayland = socket(display.hasPrefix("/") ? display : "\(runtimeDirectory)/\(display)")
+            if let x = environment["DISPLAY"], x.hasPrefix(":"),
+               let number = Int(x.dropFirst().prefix { $0.isNumber }) {
+                sockets.x11 = socket("/tmp/.X11-unix/X\(number)").map(X11.init)
+            }
+            sockets.pulseAudio = socket("\(runtimeDirectory)/pulse/native")
+            sockets.sshAgent = environment["SSH_AUTH_SOCK"].flatMap(socket)
+            return sockets
+        }
+    }
+}
+
+extension SandboxPlan.Builder {
+    /// Binds each granted socket at the place apps expect it inside, under
+    /// a fixed name (no host naming leaks in), and points the variable at it.
+    /// Runs after /tmp and the runtime directory exist.
+    mutating func addSockets() {
+        let host = input.hostSockets
+        let granted = context.sockets
+        if granted.contains(.wayland) {
+            if let socket = host.wayland {
+                steps.append(.roBind(source: socket, destination: "\(runtimeDirectory)/wayland-0"))
+                steps.append(.setEnvironment("WAYLAND_DISPLAY", "wayland-0"))
+            } else {
+                notes.append("not sharing Wayland: no compositor socket on the host")
+            }
+        }
+        // fallback-x11: X only when there is no Wayland to use instead.
+        let wantsX11 = granted.contains(.x11)
+            || (granted.contains(.fallbackX11) && !(granted.contains(.wayland) && host.wayland != nil))
+        if wantsX11 {
+            if let x11 = host.x11 {
+                steps.append(.roBind(source: x11.socket, destination: "/tmp/.X11-unix/X99"))
+                steps.append(.setEnvironment("DISPLAY", ":99.0"))
+            } else {
+                notes.append("not sharing X11: no X server socket for $DISPLAY")
+            }
+        }
+        if granted.contains(.pulseaudio) {
+            if let socket = host.pulseAudio {
+                steps.append(.roBind(source: socket, destination: "\(runtimeDirectory)/pulse/native"))
+                steps.append(.setEnvironment("PULSE_SERVER", "unix:\(runtimeDirectory)/pulse/native"))
+            } else {
+                notes.append("not sharing PulseAudio: no pulse/native socket")
+            }
+        }
+        if granted.contains(.sshAuth) {
+            if let socket = host.sshAgent {
+                steps.append(.roBind(source: socket, destination: "/run/flatpak/ssh-auth"))
+                steps.append(.setEnvironment("SSH_AUTH_SOCK", "/run/flatpak/ssh-auth"))
+            } else {
+                notes.append("not sharing the SSH agent: $SSH_AUTH_SOCK is not a socket")
+            }
+        }
+    }
+}

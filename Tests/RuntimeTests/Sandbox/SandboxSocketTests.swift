@@ -1,0 +1,62 @@
+import PortalCommon
+import Runtime
+import Testing
+
+/// Display, audio and agent sockets as plan steps: bound only when granted
+/// and present, always under fixed names inside.
+@Suite("Sandbox plan: sockets")
+struct SandboxSocketTests {
+    static let host = SandboxPlan.HostSockets(
+        wayland: "/run/user/1000/wayland-1", x11: .init(socket: "/tmp/.X11-unix/X3"),
+        pulseAudio: "/run/user/1000/pulse/native", sshAgent: "/tmp/ssh-XYZ/agent.42")
+
+    static func steps(_ sockets: [String], host: SandboxPlan.HostSockets = Self.host) throws -> [SetupStep] {
+        let context = try SandboxPlanTests.context { context in
+            for name in sockets { context.sockets.grant(PermissionContext.Socket(rawValue: name)!) }
+        }
+        var input = try SandboxPlanTests.input(context)
+        input.hostSockets = host
+        let socketish: Set<String> = ["WAYLAND_DISPLAY", "DISPLAY", "PULSE_SERVER", "SSH_AUTH_SOCK"]
+        return try SandboxPlan(input, hostPaths: SandboxPlanTests.host).steps.filter { step in
+            switch step {
+            case .roBind(let source, _): return source.contains("wayland") || source.contains("X11") || source.contains("pulse") || source.contains("ssh")
+            case .setEnvironment(let name, _): return socketish.contains(name)
+            default: return false
+            }
+        }
+    }
+
+    @Test func nothingGrantedNothingShared() throws {
+        #expect(try Self.steps([]) == [])
+    }
+
+    @Test func eachGrantBindsItsSocket() throws {
+        #expect(try Self.steps(["wayland", "pulseaudio", "ssh-auth", "x11"]) == [
+            .roBind(source: "/run/user/1000/wayland-1", destination: "/run/user/1000/wayland-0"),
+            .setEnvironment("WAYLAND_DISPLAY", "wayland-0"),
+            .roBind(source: "/tmp/.X11-unix/X3", destination: "/tmp/.X11-unix/X99"),
+            .setEnvironment("DISPLAY", ":99.0"),
+            .roBind(source: "/run/user/1000/pulse/native", destination: "/run/user/1000/pulse/native"),
+            .setEnvironment("PULSE_SERVER", "unix:/run/user/1000/pulse/native"),
+            .roBind(source: "/tmp/ssh-XYZ/agent.42", destination: "/run/flatpak/ssh-auth"),
+            .setEnvironment("SSH_AUTH_SOCK", "/run/flatpak/ssh-auth"),
+        ])
+    }
+
+    @Test func fallbackX11OnlyWithoutWayland() throws {
+        let withWayland = try Self.steps(["wayland", "fallback-x11"])
+        #expect(!withWayland.contains(.setEnvironment("DISPLAY", ":99.0")))
+        var noCompositor = Self.host
+        noCompositor.wayland = nil
+        let withoutWayland = try Self.steps(["wayland", "fallback-x11"], host: noCompositor)
+        #expect(withoutWayland == [.roBind(source: "/tmp/.X11-unix/X3", destination: "/tmp/.X11-unix/X99"),
+                                   .setEnvironment("DISPLAY", ":99.0")])
+    }
+
+    @Test func grantedButMissingIsANoteNotABind() throws {
+        let context = try SandboxPlanTests.context { $0.sockets.grant(.pulseaudio) }
+        let plan = try SandboxPlan(try SandboxPlanTests.input(context), hostPaths: SandboxPlanTests.host)
+        #expect(plan.notes.contains { $0.contains("PulseAudio") })
+        #expect(!plan.bwrapArguments().contains("PULSE_SERVER"))
+    }
+}
