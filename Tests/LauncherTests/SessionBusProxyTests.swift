@@ -22,11 +22,11 @@ struct SessionBusProxyTests {
     }
 
     /// gdbus from the host's /usr, reached in the sandbox via --filesystem=host-os.
-    static func gdbusCall(_ name: BusName, extraFlags: [String] = [], environment: [String: String]) async throws -> BurrowRun {
+    static func gdbusCall(_ name: BusName, bus: String = "--session", extraFlags: [String] = [], environment: [String: String]) async throws -> BurrowRun {
         let loader = "/run/host/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
         return try await RunCommandTests.runAsNobody(["run", "--filesystem=host-os"] + extraFlags + [
             "--command=\(loader)", "org.example.Hello", "--library-path", "/run/host/usr/lib/x86_64-linux-gnu",
-            "/run/host/usr/bin/gdbus", "call", "--session", "--dest", name.rawValue, "--object-path", "/org/burrow/Probe",
+            "/run/host/usr/bin/gdbus", "call", bus, "--dest", name.rawValue, "--object-path", "/org/burrow/Probe",
             "--method", "org.burrow.Probe.WhoAmI",
         ], environment: environment)
     }
@@ -63,5 +63,26 @@ struct SessionBusProxyTests {
         try await Task.sleep(for: .milliseconds(300))
         let proxies = try await runProgram("/usr/bin/pgrep", ["-f", "xdg-dbus-proxy --fd=4 \(bus.address)"])
         #expect(proxies.stdout.isEmpty, "proxy still running: \(proxies.stdout)")
+    }
+
+    @Test func systemBusOnlyThroughTheAppsOwnRules() async throws {
+        let (scratch, baseEnvironment) = try await RunCommandTests.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        // A private bus standing in for the system bus.
+        let system = try PrivateBus(allowAllUsers: true)
+        defer { system.stop() }
+        let service = try await Self.probe(on: system, name: "org.burrow.SystemProbe")
+        defer { service.close() }
+        var environment = baseEnvironment
+        environment["DBUS_SYSTEM_BUS_ADDRESS"] = system.address
+        environment.removeValue(forKey: "DBUS_SESSION_BUS_ADDRESS")
+
+        let none = try await Self.gdbusCall("org.burrow.SystemProbe", bus: "--system", environment: environment)
+        #expect(none.status != 0, "no [System Bus Policy], no system bus: \(none)")
+
+        let granted = try await Self.gdbusCall("org.burrow.SystemProbe", bus: "--system",
+                                               extraFlags: ["--system-talk-name=org.burrow.SystemProbe"], environment: environment)
+        #expect(granted.status == 0, "\(granted)")
+        #expect(granted.stdout.contains("sandboxed app org.example.Hello"), "the system-bus proxy carries the identity too")
     }
 }

@@ -18,10 +18,14 @@ public struct DBusProxy: Sendable {
     /// Where the proxy listens on the host; bound at /run/flatpak/bus inside.
     public let proxySocket: String
     public let policy: BusPolicy
+    /// The session bus gets Flatpak's defaults on top of the app's rules
+    /// (own the app's names, reach the portals); the system bus only the
+    /// app's rules.
+    public let isSessionBus: Bool
 
     /// `nil` when the address is not a plain `unix:path=` socket (abstract
     /// sockets and TCP cannot be bound into a sandbox).
-    public init?(appID: AppID, busAddress: String, proxySocket: String, policy: BusPolicy) {
+    public init?(appID: AppID, busAddress: String, proxySocket: String, policy: BusPolicy, isSessionBus: Bool = true) {
         let first = busAddress.split(separator: ";").first.map(String.init) ?? ""
         guard first.hasPrefix("unix:") else { return nil }
         let parameters = first.dropFirst(5).split(separator: ",")
@@ -31,15 +35,18 @@ public struct DBusProxy: Sendable {
         busSocket = String(path)
         self.proxySocket = proxySocket
         self.policy = policy
+        self.isSessionBus = isSessionBus
     }
 
     /// xdg-dbus-proxy's arguments: Flatpak's defaults (own the app's names,
     /// call and hear the portals), then the app's own rules.
     public var proxyArguments: [String] {
-        var arguments = [busAddress, proxySocket, "--filter",
-                         "--own=\(appID.rawValue)", "--own=\(appID.rawValue).*",
-                         "--call=org.freedesktop.portal.*=*",
-                         "--broadcast=org.freedesktop.portal.*=@/org/freedesktop/portal/*"]
+        var arguments = [busAddress, proxySocket, "--filter"]
+        if isSessionBus {
+            arguments += ["--own=\(appID.rawValue)", "--own=\(appID.rawValue).*",
+                          "--call=org.freedesktop.portal.*=*",
+                          "--broadcast=org.freedesktop.portal.*=@/org/freedesktop/portal/*"]
+        }
         for name in policy.rules.keys.sorted() {
             switch policy.rules[name]! {
             case .none: continue
@@ -89,13 +96,27 @@ public struct DBusProxy: Sendable {
     /// Starts the proxy without waiting for it: the caller prepares the
     /// sandbox meanwhile and waits only right before exec.
     public func start(info: [UInt8], bwrap: String = "/usr/bin/bwrap", proxy: String = "/usr/bin/xdg-dbus-proxy") throws(SandboxError) -> Started {
+        try Self.start(proxies: [self], info: info, bwrap: bwrap, proxy: proxy)
+    }
+
+    /// One xdg-dbus-proxy process serving several buses (it takes ADDRESS
+    /// PATH pairs), as Flatpak runs it: one process, one sandbox, one pipe.
+    public static func start(proxies: [DBusProxy], info: [UInt8], bwrap: String = "/usr/bin/bwrap",
+                             proxy: String = "/usr/bin/xdg-dbus-proxy") throws(SandboxError) -> Started {
+        guard let first = proxies.first else { throw SandboxError("no bus to proxy") }
         var pipe: [Int32] = [0, 0]
         guard burrow_pipe2(&pipe, O_CLOEXEC) == 0 else { throw SandboxError("pipe: \(String(cString: strerror(errno)))") }
         let ready = UnixFD(takingOwnershipOf: pipe[0])
         let write = UnixFD(takingOwnershipOf: pipe[1])
         let infoFile = try SealedMemoryFile.make(name: "flatpak-info", contents: info)
         let infoSlot: Int32 = 3, syncSlot: Int32 = 4
-        let argv = [bwrap] + bwrapArguments(infoSlot: infoSlot) + ["--", proxy, "--fd=\(syncSlot)"] + proxyArguments
+        var sandbox = first.bwrapArguments(infoSlot: infoSlot)
+        for other in proxies.dropFirst() {
+            // Each extra bus's socket directory must be reachable too.
+            let directory = String(other.busSocket[..<(other.busSocket.lastIndex(of: "/") ?? other.busSocket.endIndex)])
+            sandbox += ["--bind", directory, directory]
+        }
+        let argv = [bwrap] + sandbox + ["--", proxy, "--fd=\(syncSlot)"] + proxies.flatMap(\.proxyArguments)
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -221,6 +221,10 @@ extension SandboxPlan {
         }
 
         private mutating func addSessionBus() {
+            if let system = input.systemBusSocket {
+                steps.append(.bind(source: system, destination: "/run/dbus/system_bus_socket"))
+                steps.append(.setEnvironment("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/system_bus_socket"))
+            }
             guard let socket = input.sessionBusSocket else { return }
             // Flatpak's places: /run/flatpak/bus, and $XDG_RUNTIME_DIR/bus for
             // clients that look there.

@@ -74,6 +74,8 @@ public struct SandboxPlan: Hashable, Sendable {
         /// the app's D-Bus proxy, or the real bus with sockets=session-bus.
         /// `nil`: no session bus at all.
         public var sessionBusSocket: String?
+        /// The same for the system bus, offered at /run/dbus/system_bus_socket.
+        public var systemBusSocket: String?
         /// Display, audio and agent sockets found on the host.
         public var hostSockets: HostSockets
 
@@ -82,6 +84,7 @@ public struct SandboxPlan: Hashable, Sendable {
             context: PermissionContext, user: User, command: String, arguments: [String] = [],
             environment: [String: String] = [:], workingDirectory: String? = nil, documentPortalMount: String? = nil,
             userInstallation: String? = nil, newSession: Bool = false, sessionBusSocket: String? = nil,
+            systemBusSocket: String? = nil,
             hostSockets: HostSockets = HostSockets()
         ) {
             self.appID = appID
@@ -99,6 +102,7 @@ public struct SandboxPlan: Hashable, Sendable {
             self.userInstallation = userInstallation
             self.newSession = newSession
             self.sessionBusSocket = sessionBusSocket
+            self.systemBusSocket = systemBusSocket
             self.hostSockets = hostSockets
         }
 

@@ -48,10 +48,11 @@ struct RunCommand: AsyncParsableCommand {
             appPath: deployment.filesPath, appCommit: deployment.commit,
             runtimePath: runtime.filesPath, runtimeCommit: runtime.commit,
             branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10",
-            sessionBusProxy: bus.proxy != nil), context: context)
+            sessionBusProxy: bus.proxies.contains(where: \.isSessionBus),
+            systemBusProxy: bus.proxies.contains { !$0.isSessionBus }), context: context)
         // The proxy starts now and comes up while the sandbox is planned;
         // it is waited for only right before exec.
-        let proxy = try bus.proxy?.start(info: Array(try info.serialized().utf8))
+        let proxy = bus.proxies.isEmpty ? nil : try DBusProxy.start(proxies: bus.proxies, info: Array(try info.serialized().utf8))
         var environment: [String: String] = [:]
         // Display variables are set by the plan, and only for granted sockets.
         for key in ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM"] {
@@ -62,7 +63,7 @@ struct RunCommand: AsyncParsableCommand {
             runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
             user: user, command: commandName, arguments: arguments, environment: environment, workingDirectory: cwd,
             userInstallation: installation.scope == .user ? installation.path : nil,
-            sessionBusSocket: bus.socket,
+            sessionBusSocket: bus.socket, systemBusSocket: bus.systemSocket,
             hostSockets: .discover(environment: ProcessInfo.processInfo.environment, runtimeDirectory: user.runtimeDirectory))
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {

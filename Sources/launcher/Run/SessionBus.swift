@@ -2,31 +2,54 @@ import Foundation
 import PortalCommon
 import Runtime
 
-/// Which session bus a sandbox gets: none (no session bus on the host),
-/// the real one (`--socket=session-bus`), or — Flatpak's default — a
-/// filtering proxy of its own.
+/// Which buses a sandbox gets. Session bus: none (no session bus on the
+/// host), the real one (`--socket=session-bus`), or — Flatpak's default — a
+/// filtering proxy. System bus: the real one with `--socket=system-bus`, a
+/// proxy when the app has `[System Bus Policy]` rules, else none.
 struct SessionBus {
     /// bwrap's --sync-fd slot for the proxy's pipe (launcher range 3–9).
     static let syncSlot: Int32 = 8
 
     var socket: String?
-    var proxy: DBusProxy?
+    var systemSocket: String?
+    /// Served by one xdg-dbus-proxy process.
+    var proxies: [DBusProxy] = []
 
     static func choose(appID: AppID, context: PermissionContext, instanceID: String, runtimeDirectory: String) throws -> SessionBus {
-        guard let address = ProcessInfo.processInfo.environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty else {
-            return SessionBus(socket: nil, proxy: nil)
+        let environment = ProcessInfo.processInfo.environment
+        var buses = SessionBus()
+        let proxyDirectory = runtimeDirectory + "/.dbus-proxy"
+        if let address = environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty {
+            if let proxy = DBusProxy(appID: appID, busAddress: address, proxySocket: "\(proxyDirectory)/session-bus-proxy-\(instanceID)",
+                                     policy: context.sessionBusPolicy) {
+                if context.sockets.contains(.sessionBus) {
+                    buses.socket = proxy.busSocket
+                } else {
+                    buses.socket = proxy.proxySocket
+                    buses.proxies.append(proxy)
+                }
+            } else {
+                // An abstract or TCP address cannot be bound into a sandbox.
+                FileHandle.standardError.write(Data("burrow: not offering the session bus: \(address) is not a unix:path= socket\n".utf8))
+            }
         }
-        let proxySocket = "\(runtimeDirectory)/.dbus-proxy/session-bus-proxy-\(instanceID)"
-        guard let proxy = DBusProxy(appID: appID, busAddress: address, proxySocket: proxySocket, policy: context.sessionBusPolicy) else {
-            // An abstract or TCP address cannot be bound into a sandbox.
-            FileHandle.standardError.write(Data("burrow: not offering the session bus: \(address) is not a unix:path= socket\n".utf8))
-            return SessionBus(socket: nil, proxy: nil)
+        let systemAddress = environment["DBUS_SYSTEM_BUS_ADDRESS"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "unix:path=/run/dbus/system_bus_socket"
+        if context.sockets.contains(.systemBus) || !context.systemBusPolicy.isEmpty,
+           let proxy = DBusProxy(appID: appID, busAddress: systemAddress, proxySocket: "\(proxyDirectory)/system-bus-proxy-\(instanceID)",
+                                 policy: context.systemBusPolicy, isSessionBus: false),
+           FileManager.default.fileExists(atPath: proxy.busSocket) {
+            if context.sockets.contains(.systemBus) {
+                buses.systemSocket = proxy.busSocket
+            } else {
+                buses.systemSocket = proxy.proxySocket
+                buses.proxies.append(proxy)
+            }
         }
-        if context.sockets.contains(.sessionBus) {
-            return SessionBus(socket: proxy.busSocket, proxy: nil)
+        if !buses.proxies.isEmpty {
+            try FileManager.default.createDirectory(atPath: proxyDirectory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
         }
-        try FileManager.default.createDirectory(atPath: runtimeDirectory + "/.dbus-proxy", withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
-        return SessionBus(socket: proxySocket, proxy: proxy)
+        return buses
     }
 }
