@@ -44,7 +44,12 @@ public enum Publisher {
         let bytes = try FileSystem.contents(of: metadataPath, limit: 1 << 20)
         // xa.metadata is a GVariant string: UTF-8 without NUL. Checked here
         // so a bad file is refused with a reason instead of a GLib warning.
-        guard !bytes.contains(0), let metadataText = String(validating: bytes, as: UTF8.self) else {
+        if let offset = bytes.firstIndex(of: 0) {
+            // A NUL would end the text early for C readers and hide what follows
+            // (the CVE-2021-43860 class): refused, whatever comes after it.
+            throw InstallerError(.invalidContent, "\(metadataPath) contains a NUL byte at offset \(offset)")
+        }
+        guard let metadataText = String(validating: bytes, as: UTF8.self) else {
             throw InstallerError(.invalidContent, "\(metadataPath) is not UTF-8 text")
         }
         let metadata = try AppMetadata(parsing: bytes, fileName: metadataPath)

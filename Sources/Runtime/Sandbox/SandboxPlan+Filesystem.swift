@@ -179,7 +179,10 @@ extension SandboxPlan.Builder {
     /// A directory the launcher had to create before planning.
     private func requiredSource(_ path: String) throws(SandboxError) -> String {
         guard let source = hostPaths.bindSource(for: path) else {
-            throw SandboxError("\(path) is missing: create SandboxPlan.hostDirectories before planning")
+            // The launcher created it: missing now means the host paths
+            // refused it (a symbolic link on the way) or it was removed since.
+            throw SandboxError("\(path) is missing or reached through a symbolic link; burrow does not follow links "
+                + "inside the app's own directory (the app could have planted them): remove the link and run again")
         }
         return source
     }
