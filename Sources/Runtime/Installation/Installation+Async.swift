@@ -21,9 +21,12 @@ extension Installation {
     }
 
     public func addRemote(
-        _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false
+        _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false,
+        gpgKeyFile: String? = nil
     ) async throws {
-        try await BlockingWork.run { try addRemote(name, url: url, options: options, ifNotExists: ifNotExists) }
+        try await BlockingWork.run {
+            try addRemote(name, url: url, options: options, ifNotExists: ifNotExists, gpgKeyFile: gpgKeyFile)
+        }
     }
 
     public func removeRemote(_ name: String) async throws {

@@ -100,12 +100,22 @@ public struct Installation: Sendable, Hashable {
 
     @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func addRemote(
-        _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false
+        _ name: String, url: String, options: RemoteOptions = RemoteOptions(), ifNotExists: Bool = false,
+        gpgKeyFile: String? = nil
     ) throws {
         try withChangeLock {
             let repository = try openOrCreateRepository()
             if ifNotExists && repository.remoteNames.contains(name) { return }
             try repository.addRemote(name, url: url, options: options)
+            if let gpgKeyFile {
+                do {
+                    try repository.importGPGKeys(remote: name, from: gpgKeyFile)
+                } catch {
+                    // No half-configured remote that verifies against nothing.
+                    try? repository.removeRemote(name)
+                    throw error
+                }
+            }
         }
     }
 

@@ -31,7 +31,7 @@ public enum Publisher {
     public static func buildExport(
         repository repositoryPath: String, buildDirectory: String, branch: String, runtime: Bool = false,
         arch: String? = nil, subject: String? = nil, body: String? = nil, timestamp: UInt64? = nil,
-        updateSummary: Bool = true
+        updateSummary: Bool = true, gpgSign: [String] = [], gpgHomedir: String? = nil
     ) throws -> Export {
         if let reason = FlatpakRef.branchInvalidityReason(branch) {
             throw InstallerError(.invalidContent, "\(branch.debugDescription) is not a valid branch name: \(reason)")
@@ -86,22 +86,24 @@ public enum Publisher {
                 CommitMetadata.downloadSizeKey: .uint64(sizes.download.bigEndian),
             ])
         }
-        if updateSummary { try updateRepository(repository) }
+        try repository.signCommit(commit, keyIDs: gpgSign, homedir: gpgHomedir)
+        if updateSummary { try updateRepository(repository, gpgSign: gpgSign, gpgHomedir: gpgHomedir) }
         return Export(ref: ref, commit: commit)
     }
 
     /// Rewrites the repository's summary with Flatpak's per-ref cache, as
     /// `flatpak build-update-repo` does for clients that read the classic
     /// summary (burrow, and Flatpak when there is no `summary.idx`).
-    public static func updateRepository(at repositoryPath: String) throws {
-        try updateRepository(OSTreeRepository(openingAt: repositoryPath))
+    public static func updateRepository(at repositoryPath: String, gpgSign: [String] = [], gpgHomedir: String? = nil) throws {
+        try updateRepository(OSTreeRepository(openingAt: repositoryPath), gpgSign: gpgSign, gpgHomedir: gpgHomedir)
     }
 
     /// The summary's metadata gets `xa.cache` — for every app and runtime
     /// ref, its installed size, download size and metadata text, so an
     /// installer can show permissions and find the runtime before pulling —
     /// plus `xa.cache-version` and an empty `xa.sparse-cache`.
-    static func updateRepository(_ repository: OSTreeRepository) throws {
+    static func updateRepository(_ repository: OSTreeRepository, gpgSign: [String] = [], gpgHomedir: String? = nil) throws {
+        defer {}
         let entryType = g_variant_type_new("a{s(tts)}")
         defer { g_variant_type_free(entryType) }
         let cache = g_variant_builder_new(entryType)!
@@ -129,5 +131,8 @@ public enum Publisher {
             "xa.sparse-cache": Variant(taking: sparse),
             "xa.cache-version": .uint32(UInt32(2).littleEndian),
         ]))
+        // The signature covers the summary just written; a stale one would
+        // make every verifying client refuse the repository.
+        try repository.signSummary(keyIDs: gpgSign, homedir: gpgHomedir)
     }
 }

@@ -14,6 +14,8 @@ struct BuildExportCommand: AsyncParsableCommand {
     @Option(name: [.customShort("b"), .long], help: "Full commit description.") var body: String?
     @Flag(name: .customLong("no-update-summary"), help: "Do not update the summary (when exporting several refs).")
     var noUpdateSummary = false
+    @Option(name: .customLong("gpg-sign"), help: "Sign the commit and summary with this GPG key.") var gpgSign: [String] = []
+    @Option(name: .customLong("gpg-homedir"), help: "GnuPG home directory holding the key.") var gpgHomedir: String?
     @Argument(help: "Repository (created if missing).") var repository: String
     @Argument(help: "Build directory (metadata, files/, and export/ for apps).") var directory: String
     @Argument(help: "Branch (default: master).") var branch: String = "master"
@@ -21,9 +23,11 @@ struct BuildExportCommand: AsyncParsableCommand {
     func run() async throws {
         let (runtime, arch, subject, body, repository, directory, branch, update) =
             (self.runtime, self.arch, self.subject, self.body, self.repository, self.directory, self.branch, !noUpdateSummary)
+        let (keys, homedir) = (gpgSign, gpgHomedir)
         let export = try await BlockingWork.run {
             try Publisher.buildExport(repository: repository, buildDirectory: directory, branch: branch, runtime: runtime,
-                                      arch: arch, subject: subject, body: body, updateSummary: update)
+                                      arch: arch, subject: subject, body: body, updateSummary: update,
+                                      gpgSign: keys, gpgHomedir: homedir)
         }
         print("Commit: \(export.commit)")
         print("Ref: \(export.ref)")
@@ -33,10 +37,12 @@ struct BuildExportCommand: AsyncParsableCommand {
 /// `burrow build-update-repo REPO`: rewrites the summary and its cache.
 struct BuildUpdateRepoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "build-update-repo", abstract: "Update a repository's summary.")
+    @Option(name: .customLong("gpg-sign"), help: "Sign the summary with this GPG key.") var gpgSign: [String] = []
+    @Option(name: .customLong("gpg-homedir"), help: "GnuPG home directory holding the key.") var gpgHomedir: String?
     @Argument(help: "Repository.") var repository: String
 
     func run() async throws {
-        let repository = self.repository
-        try await BlockingWork.run { try Publisher.updateRepository(at: repository) }
+        let (repository, keys, homedir) = (self.repository, gpgSign, gpgHomedir)
+        try await BlockingWork.run { try Publisher.updateRepository(at: repository, gpgSign: keys, gpgHomedir: homedir) }
     }
 }

@@ -10,6 +10,7 @@ struct RemoteAddCommand: AsyncParsableCommand {
     @Flag(name: .customLong("if-not-exists"), help: "Do nothing if the remote exists.") var ifNotExists = false
     @Flag(name: .customLong("no-gpg-verify"), help: "Do not require signed commits and summaries (local or test repositories only).")
     var noGPGVerify = false
+    @Option(name: .customLong("gpg-import"), help: "Import the publisher's GPG public key from FILE.") var gpgImport: String?
     @Argument(help: "Name of the remote.") var name: String
     @Argument(help: "URL: file:///path, http(s)://host/path, or a local path.") var url: String
 
@@ -22,7 +23,8 @@ struct RemoteAddCommand: AsyncParsableCommand {
         }
         try await installationOptions.installation.addRemote(
             name, url: location,
-            options: RemoteOptions(gpgVerify: !noGPGVerify, gpgVerifySummary: !noGPGVerify), ifNotExists: ifNotExists)
+            options: RemoteOptions(gpgVerify: !noGPGVerify, gpgVerifySummary: !noGPGVerify), ifNotExists: ifNotExists,
+            gpgKeyFile: gpgImport)
     }
 }
 
