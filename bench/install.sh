@@ -9,8 +9,8 @@ set -eu
 runs=${1:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-swift build -c release --product burrow >/dev/null
-burrow=$(swift build -c release --show-bin-path)/burrow
+swift build -c release --static-swift-stdlib --product burrow >/dev/null
+burrow=$(swift build -c release --static-swift-stdlib --show-bin-path)/burrow
 command -v hyperfine >/dev/null || { echo "bench: hyperfine missing (apt-get install hyperfine)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/burrow-bench-install.XXXXXX)

@@ -9,8 +9,8 @@ set -eu
 runs=${1:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-swift build -c release --product burrow >/dev/null
-burrow=$(swift build -c release --show-bin-path)/burrow
+swift build -c release --static-swift-stdlib --product burrow >/dev/null
+burrow=$(swift build -c release --static-swift-stdlib --show-bin-path)/burrow
 
 work=$(mktemp -d /tmp/burrow-bench-launch.XXXXXX)
 trap 'rm -rf "$work"' EXIT INT TERM

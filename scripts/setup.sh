@@ -6,9 +6,9 @@ set -eu
 cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
 scripts/deps.sh
-swift build -c release --product burrow
-swift build -c release --product burrow-permission-store
-bin=$(swift build -c release --show-bin-path)
+swift build -c release --static-swift-stdlib --product burrow
+swift build -c release --static-swift-stdlib --product burrow-permission-store
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
 install -d "$PREFIX/bin" "$PREFIX/libexec" "$PREFIX/share/dbus-1/services"
 install -m 0755 "$bin/burrow" "$PREFIX/bin/burrow"
