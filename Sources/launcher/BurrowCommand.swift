@@ -27,6 +27,7 @@ struct BurrowCommand: AsyncParsableCommand {
             InfoCommand.self,
             RemoteAddCommand.self,
             RemoteDeleteCommand.self,
+            RemoteModifyCommand.self,
             RemotesCommand.self,
             RemoteListCommand.self,
             BuildInitCommand.self,

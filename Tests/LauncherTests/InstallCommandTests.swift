@@ -127,6 +127,29 @@ struct InstallCommandTests {
         #expect(script.contains("version 2"))
     }
 
+    @Test func remoteModifyChangesURLAndVerification() async throws {
+        let scratch = try await Scratch()
+        try await scratch.publish()
+        // A remote pointing nowhere, then corrected.
+        #expect(try await scratch.run("remote-add", "--no-gpg-verify", "moved", "file:///nonexistent/repo").status == 0)
+        #expect(try await scratch.run("install", "--noninteractive", "moved", "org.example.Hello").status == 1)
+        #expect(try await scratch.run("remote-modify", "--url=file://\(scratch.repository)", "moved").status == 0)
+        #expect(try await scratch.run("remotes").stdout.contains("moved\tfile://\(scratch.repository)\tno-gpg-verify"))
+
+        // Turning verification on refuses the unsigned repository.
+        #expect(try await scratch.run("remote-modify", "--gpg-verify", "moved").status == 0)
+        let refused = try await scratch.run("install", "--noninteractive", "moved", "org.example.Hello")
+        #expect(refused.status == 1, "\(refused)")
+        #expect(try await scratch.run("remote-modify", "--no-gpg-verify", "moved").status == 0)
+        let install = try await scratch.run("install", "--noninteractive", "moved", "org.example.Hello")
+        #expect(install.status == 0, "\(install)")
+
+        let unknown = try await scratch.run("remote-modify", "--no-gpg-verify", "nosuch")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("no remote named"))
+        #expect(try await scratch.run("remote-modify", "moved").status == 1, "nothing to change is an error")
+    }
+
     @Test(arguments: [
         (["install", "-y", "nosuchremote", "org.example.Hello"], "no remote named"),
         (["install", "-y", "demo", "org..Bad"], "invalid ref"),

@@ -37,3 +37,27 @@ extension Installation {
         try await BlockingWork.run { try remoteSummary(name) }
     }
 }
+
+extension Installation {
+    /// Changes a remote's URL, its signature checking, or adds a key to its
+    /// keyring (`remote-modify`). Other settings are kept as they are only
+    /// for URL and gpg-verify; libostree rewrites the remote's group.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
+    public func modifyRemote(_ name: String, url: String? = nil, gpgVerify: Bool? = nil, gpgKeyFile: String? = nil) throws {
+        try withChangeLock {
+            guard let repository = try existingRepository(), repository.remoteNames.contains(name) else {
+                throw InstallerError(.unknownRemote, "no remote named \(name.debugDescription)")
+            }
+            if url != nil || gpgVerify != nil {
+                let verify = try gpgVerify ?? repository.remoteRequiresGPG(name)
+                try repository.addRemote(name, url: url ?? repository.remoteURL(name),
+                                         options: RemoteOptions(gpgVerify: verify, gpgVerifySummary: verify), replacing: true)
+            }
+            if let gpgKeyFile { try repository.importGPGKeys(remote: name, from: gpgKeyFile) }
+        }
+    }
+
+    public func modifyRemote(_ name: String, url: String? = nil, gpgVerify: Bool? = nil, gpgKeyFile: String? = nil) async throws {
+        try await BlockingWork.run { try modifyRemote(name, url: url, gpgVerify: gpgVerify, gpgKeyFile: gpgKeyFile) }
+    }
+}

@@ -28,6 +28,35 @@ struct RemoteAddCommand: AsyncParsableCommand {
     }
 }
 
+/// `burrow remote-modify [--url=URL] [--gpg-verify|--no-gpg-verify] [--gpg-import=FILE] NAME`
+struct RemoteModifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "remote-modify", abstract: "Modify a remote repository.")
+
+    @OptionGroup var installationOptions: InstallationOptions
+    @Option(help: "New URL.") var url: String?
+    @Flag(name: .customLong("gpg-verify"), help: "Require signed commits and summaries.") var gpgVerify = false
+    @Flag(name: .customLong("no-gpg-verify"), help: "Do not require signatures.") var noGPGVerify = false
+    @Option(name: .customLong("gpg-import"), help: "Import a GPG public key from FILE.") var gpgImport: String?
+    @Argument(help: "Name of the remote.") var name: String
+
+    func validate() throws {
+        if gpgVerify && noGPGVerify { throw ValidationError("--gpg-verify and --no-gpg-verify cannot be combined") }
+        if url == nil && !gpgVerify && !noGPGVerify && gpgImport == nil {
+            throw ValidationError("nothing to change: give --url, --gpg-verify, --no-gpg-verify or --gpg-import")
+        }
+    }
+
+    func run() async throws {
+        try installationOptions.requireWritable()
+        let location = url.map { $0.hasPrefix("/") ? "file://" + $0 : $0 }
+        if let location, !["file://", "http://", "https://"].contains(where: location.hasPrefix) {
+            throw CLIError("unsupported URL \(location.debugDescription): use file://, http:// or https://")
+        }
+        try await installationOptions.installation.modifyRemote(
+            name, url: location, gpgVerify: gpgVerify ? true : noGPGVerify ? false : nil, gpgKeyFile: gpgImport)
+    }
+}
+
 /// `burrow remotes`
 struct RemotesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remotes", abstract: "List remote repositories.")
