@@ -127,6 +127,56 @@ struct InstallCommandTests {
         #expect(script.contains("version 2"))
     }
 
+    @Test func pullKilledMidwayThenRetried() async throws {
+        let scratch = try await Scratch()
+        for (flags, dir) in [(["--runtime"], "runtime"), ([], "app")] {
+            _ = try await burrow(["build-export"] + flags + [scratch.repository, scratch.root.path + "/" + dir, "stable"],
+                                 environment: scratch.environment)
+        }
+        // A web server that takes 30 ms per request, so the pull of a few
+        // hundred objects is still running when it is killed.
+        let slowServer = """
+            import functools, http.server, sys, time
+            class Slow(http.server.SimpleHTTPRequestHandler):
+                def do_GET(self):
+                    time.sleep(0.03)
+                    super().do_GET()
+                def log_message(self, *args):
+                    pass
+            handler = functools.partial(Slow, directory=sys.argv[2])
+            http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+            """
+        let port = Int.random(in: 20000...60000)
+        let server = try ChildProcess("/usr/bin/python3", ["-c", slowServer, "\(port)", scratch.repository],
+                                      captureOutput: true, captureError: true)
+        defer { server.stop() }
+        try await Task.sleep(for: .milliseconds(400))
+        #expect(try await scratch.run("remote-add", "--no-gpg-verify", "slow", "http://127.0.0.1:\(port)/").status == 0)
+
+        let first = try ChildProcess(try BuiltProducts.path("burrow"), ["install", "--noninteractive", "slow", "org.example.Hello"],
+                                     environment: scratch.environment, captureOutput: true, captureError: true)
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(first.poll() == nil, "the pull is still running when it is killed")
+        first.signal(SIGKILL)
+        first.wait(timeout: .seconds(10))
+        // Refs are installed one at a time (runtime first): the kill may land
+        // after the runtime is complete, but never shows a half-installed ref.
+        let afterKill = try await scratch.run("list")
+        #expect(!afterKill.stdout.contains("org.example.Hello\t"), "the app was still being pulled: \(afterKill)")
+        for line in afterKill.lines {
+            let fields = line.split(separator: "\t").map(String.init)
+            let active = scratch.root.path + "/user/\(fields[3])/\(fields[0])/\(fields[1])/\(fields[2])/active/files"
+            #expect(FileManager.default.fileExists(atPath: active), "\(line) is listed, so it is complete")
+        }
+
+        let retry = try await scratch.run("install", "--noninteractive", "slow", "org.example.Hello")
+        #expect(retry.status == 0, "\(retry)")
+        let listed = try await scratch.run("list")
+        #expect(listed.lines.count == 2, "\(listed)")
+        let hello = scratch.root.path + "/user/app/org.example.Hello/\(Self.arch)/stable/active/files/bin/hello"
+        #expect(FileManager.default.isExecutableFile(atPath: hello))
+    }
+
     @Test func remoteModifyChangesURLAndVerification() async throws {
         let scratch = try await Scratch()
         try await scratch.publish()
