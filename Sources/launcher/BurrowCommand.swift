@@ -23,6 +23,7 @@ struct BurrowCommand: AsyncParsableCommand {
             InstallCommand.self,
             UpdateCommand.self,
             UninstallCommand.self,
+            RepairCommand.self,
             ListCommand.self,
             InfoCommand.self,
             RemoteAddCommand.self,

@@ -177,6 +177,40 @@ struct InstallCommandTests {
         #expect(FileManager.default.isExecutableFile(atPath: hello))
     }
 
+    @Test func repairRedeploysWhatTheRepositoryCanRebuild() async throws {
+        let scratch = try await Scratch()
+        try await scratch.publish()
+        _ = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
+        #expect(try await scratch.run("repair").stdout.contains("2 refs checked, 0 repaired, 0 unrecoverable"))
+
+        // The app's deployment and its active link vanish.
+        let app = scratch.root.path + "/user/app/org.example.Hello/\(Self.arch)/stable"
+        let commit = try FileManager.default.destinationOfSymbolicLink(atPath: app + "/active")
+        try FileManager.default.removeItem(atPath: app + "/" + commit)
+        try FileManager.default.removeItem(atPath: app + "/active")
+        let dry = try await scratch.run("repair", "--dry-run")
+        #expect(dry.stdout.contains("no active deployment; the deployment is incomplete (not changed: dry run)"), "\(dry)")
+        #expect(!FileManager.default.fileExists(atPath: app + "/active"), "a dry run changes nothing")
+
+        let repaired = try await scratch.run("repair")
+        #expect(repaired.status == 0, "\(repaired)")
+        #expect(repaired.stdout.contains("redeployed \(commit.prefix(12))"))
+        #expect(FileManager.default.isExecutableFile(atPath: app + "/active/files/bin/hello"))
+
+        // A corrupted repository object (deployed files are hard links to
+        // them) cannot be rebuilt locally: reported, and the tree is left as
+        // it was, never removed.
+        let metadata = scratch.root.path + "/user/runtime/org.example.Platform/\(Self.arch)/stable/active/metadata"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: metadata))
+        handle.seekToEndOfFile()
+        handle.write(Data("tampered=1\n".utf8))
+        try handle.close()
+        let unrecoverable = try await scratch.run("repair")
+        #expect(unrecoverable.status == 1, "\(unrecoverable)")
+        #expect(unrecoverable.stdout.contains("unrecoverable: runtime/org.example.Platform"), "\(unrecoverable)")
+        #expect(FileManager.default.fileExists(atPath: metadata), "the broken deployment is kept, not deleted")
+    }
+
     @Test func remoteModifyChangesURLAndVerification() async throws {
         let scratch = try await Scratch()
         try await scratch.publish()

@@ -73,3 +73,21 @@ struct UpdateCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `burrow repair [--dry-run]`: checks every deployment against its commit
+/// and redeploys broken ones from the repository.
+struct RepairCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "repair", abstract: "Check the installation and repair it.")
+
+    @OptionGroup var installationOptions: InstallationOptions
+    @Flag(name: .customLong("dry-run"), help: "Only report what is wrong.") var dryRun = false
+
+    func run() async throws {
+        if !dryRun { try installationOptions.requireWritable() }
+        let report = try await installationOptions.installation.repair(dryRun: dryRun)
+        for line in report.repaired { print(line) }
+        for line in report.unrecoverable { print("unrecoverable: " + line) }
+        print("\(report.checked) refs checked, \(report.repaired.count) repaired, \(report.unrecoverable.count) unrecoverable")
+        if !report.unrecoverable.isEmpty { throw CLIError("some refs could not be repaired; reinstall them") }
+    }
+}
