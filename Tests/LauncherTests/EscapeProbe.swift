@@ -50,10 +50,8 @@ enum EscapeProbe {
     /// tells whether the sandbox (rather than the kernel's ordinary rules
     /// for an unprivileged user) is what refused.
     static func onHost(_ checks: [String]) async throws -> [String: String] {
-        let result = try await runProgram("/usr/bin/setpriv", [
-            "--reuid=\(RunCommandTests.uid)", "--regid=\(RunCommandTests.uid)", "--clear-groups", "--inh-caps=-all",
-            try await binary.value,
-        ] + checks)
+        let command = Nobody.command(try await binary.value, checks)
+        let result = try await runProgram(command[0], Array(command.dropFirst()))
         return parse(result.stdout)
     }
 

@@ -6,7 +6,7 @@ import TestSupport
 /// the demo repository: the real launcher, real bwrap, the real seccomp filter.
 @Suite("burrow run")
 struct RunCommandTests {
-    static let uid: UInt32 = 65534
+    static let uid = Nobody.uid
 
     /// Installs the demo as root into a tree nobody can read, and gives
     /// nobody a home and a 0700 runtime directory of its own.
@@ -29,9 +29,8 @@ struct RunCommandTests {
     }
 
     static func runAsNobody(_ arguments: [String], environment: [String: String]) async throws -> BurrowRun {
-        let result = try await runProgram("/usr/bin/setpriv", [
-            "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all", try BuiltProducts.path("burrow"),
-        ] + arguments, environment: environment, timeout: .seconds(60))
+        let command = Nobody.command(try BuiltProducts.path("burrow"), arguments)
+        let result = try await runProgram(command[0], Array(command.dropFirst()), environment: environment, timeout: .seconds(60))
         return BurrowRun(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
 
@@ -83,10 +82,9 @@ struct RunCommandTests {
         defer { withExtendedLifetime(scratch) {} }
         let secret = open(scratch.root.path + "/leaked", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
         defer { close(secret) }
-        let result = try await runProgram("/usr/bin/setpriv", [
-            "--reuid=\(Self.uid)", "--regid=\(Self.uid)", "--clear-groups", "--inh-caps=-all", try BuiltProducts.path("burrow"),
-            "run", "--command=ls", "org.example.Hello", "/proc/self/fd",
-        ], environment: environment, inheritedDescriptors: [7: secret])
+        let command = Nobody.command(try BuiltProducts.path("burrow"), ["run", "--command=ls", "org.example.Hello", "/proc/self/fd"])
+        let result = try await runProgram(command[0], Array(command.dropFirst()), environment: environment,
+                                          inheritedDescriptors: [7: secret])
         #expect(result.status == 0, "\(result)")
         // 0–2 are stdio; 3 is ls's own handle on the directory it lists.
         #expect(result.stdout.split(separator: "\n") == ["0", "1", "2", "3"], "\(result.stdout)")
@@ -144,10 +142,8 @@ struct InstanceCommandTests {
     @Test func runningSandboxIsListedAndKilled() async throws {
         let (scratch, environment) = try await RunCommandTests.prepare()
         defer { withExtendedLifetime(scratch) {} }
-        let sandbox = try ChildProcess("/usr/bin/setpriv", [
-            "--reuid=\(RunCommandTests.uid)", "--regid=\(RunCommandTests.uid)", "--clear-groups", "--inh-caps=-all",
-            try BuiltProducts.path("burrow"), "run", "--command=sleep", "org.example.Hello", "60",
-        ], environment: environment)
+        let command = Nobody.command(try BuiltProducts.path("burrow"), ["run", "--command=sleep", "org.example.Hello", "60"])
+        let sandbox = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
         defer { sandbox.stop() }
 
         var listed: [String] = []

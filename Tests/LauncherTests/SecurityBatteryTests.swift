@@ -101,9 +101,8 @@ struct SecurityBatteryTests {
         let checks = ["isatty", "tiocsti", "tioclinux"]
         // script(1) gives the sandbox a pty as stdin/stdout, and as the
         // controlling terminal (burrow does not use bwrap --new-session).
-        let command = (["/usr/bin/setpriv", "--reuid=\(RunCommandTests.uid)", "--regid=\(RunCommandTests.uid)",
-                        "--clear-groups", "--inh-caps=-all", try BuiltProducts.path("burrow")]
-                       + (try await EscapeProbe.runArguments(checks))).map(EscapeProbe.quoted).joined(separator: " ")
+        let command = Nobody.command(try BuiltProducts.path("burrow"), try await EscapeProbe.runArguments(checks))
+            .map(EscapeProbe.quoted).joined(separator: " ")
         let run = try await runProgram("/usr/bin/script", ["-qec", command, "/dev/null"], environment: environment,
                                        timeout: .seconds(60))
         let results = EscapeProbe.parse(run.stdout)

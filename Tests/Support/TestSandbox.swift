@@ -15,8 +15,8 @@ public enum TestSandbox {
         case writable(String)
     }
 
-    /// The unprivileged uid sandboxes run as (nobody).
-    public static let uid: UInt32 = 65534
+    /// The unprivileged uid sandboxes run as.
+    public static let uid = Nobody.uid
 
     public static func run(
         _ program: String, _ arguments: [String], bus: PrivateBus, info: InfoMount
@@ -51,10 +51,7 @@ public enum TestSandbox {
             chmod(file.path, 0o666)
             bwrap += ["--bind", file.path, "/.flatpak-info"]
         }
-        let command = [
-            "/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all",
-            "/usr/bin/bwrap",
-        ] + bwrap + [program] + arguments
+        let command = Nobody.command("/usr/bin/bwrap", bwrap + [program] + arguments)
         if let fileToPass {
             return try await runProgram("/bin/sh", ["-c", "exec 9<\"$0\" && exec \"$@\"", fileToPass] + command)
         }

@@ -6,16 +6,14 @@ import TestSupport
 /// Runs real bwrap as `nobody` (the tests run as root; an app never does),
 /// with descriptors placed in bwrap's table, as the launcher will.
 enum NobodySandbox {
-    static let uid: UInt32 = 65534
+    static let uid = Nobody.uid
 
     static func run(
         _ bwrapArguments: [String], descriptors: [Int32: UnixFD] = [:], timeout: Duration = .seconds(60)
     ) async throws -> (status: Int32, stdout: String, stderr: String) {
         let raw = descriptors.mapValues { $0.withRawDescriptor { $0 } }
-        let result = try await runProgram(
-            "/usr/bin/setpriv",
-            ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", "--inh-caps=-all", "/usr/bin/bwrap"] + bwrapArguments,
-            timeout: timeout, inheritedDescriptors: raw)
+        let command = Nobody.command("/usr/bin/bwrap", bwrapArguments)
+        let result = try await runProgram(command[0], Array(command.dropFirst()), timeout: timeout, inheritedDescriptors: raw)
         // The owners must outlive the spawn above.
         withExtendedLifetime(descriptors) {}
         return result
