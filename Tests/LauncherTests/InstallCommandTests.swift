@@ -21,7 +21,7 @@ struct InstallCommandTests {
 
         init() async throws {
             root = try TemporaryDirectory.make(prefix: "burrow-install")
-            let script = Self.repositoryRoot + "/examples/hello/make-build-dirs.sh"
+            let script = BuiltProducts.repositoryRoot + "/examples/hello/make-build-dirs.sh"
             let made = try await runProgram("/bin/sh", [script, root.path, "stable"])
             guard made.status == 0 else { throw TestFailure("make-build-dirs failed: \(made.stderr)") }
         }
@@ -39,14 +39,6 @@ struct InstallCommandTests {
             let add = try await run("remote-add", "--no-gpg-verify", "demo", remoteURL ?? "file://" + repository)
             #expect(add.status == 0, "\(add)")
         }
-
-        static let repositoryRoot: String = {
-            var url = URL(fileURLWithPath: #filePath)
-            while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                url.deleteLastPathComponent()
-            }
-            return url.path
-        }()
 
         deinit { try? FileManager.default.removeItem(at: root) }
     }

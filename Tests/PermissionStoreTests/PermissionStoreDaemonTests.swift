@@ -118,7 +118,7 @@ struct PermissionStoreDaemonTests {
         let data = try TemporaryDirectory.make(prefix: "burrow-store")
         defer { bus.stop(); try? FileManager.default.removeItem(at: data) }
         // The installed service file, with @libexecdir@ pointing at the build.
-        let template = try String(contentsOfFile: Self.repository + "/data/dbus-1/services/\(StoreDaemon.name.rawValue).service.in", encoding: .utf8)
+        let template = try String(contentsOfFile: BuiltProducts.repositoryRoot + "/data/dbus-1/services/\(StoreDaemon.name.rawValue).service.in", encoding: .utf8)
         let service = template.replacingOccurrences(of: "@libexecdir@", with: BuiltProducts.directory.path)
         try AtomicFile.write(service, to: (bus.servicesDirectory.appendingPathComponent("\(StoreDaemon.name.rawValue).service")).path)
 
@@ -137,14 +137,6 @@ struct PermissionStoreDaemonTests {
                                           "GetConnectionUnixProcessID", [.string(StoreDaemon.name.rawValue)])
         if let pid = owner.first?.uint32Value { kill(pid_t(pid), SIGTERM) }
     }
-
-    static let repository: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url.path
-    }()
 
     @Test func replaceTakesTheNameAndTheOldInstanceExitsCleanly() async throws {
         let store = try await StoreDaemon(.burrow)

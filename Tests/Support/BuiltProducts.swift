@@ -17,4 +17,14 @@ public enum BuiltProducts {
         }
         return path
     }
+
+    /// The source checkout (the directory holding Package.swift), for
+    /// tests that use files shipped with burrow (service files, examples).
+    public static let repositoryRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+            url.deleteLastPathComponent()
+        }
+        return url.path
+    }()
 }
