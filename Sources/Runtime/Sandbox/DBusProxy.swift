@@ -62,8 +62,8 @@ public struct DBusProxy: Sendable {
     /// and its libraries), the bus socket and the proxy's directory, and the
     /// app's /.flatpak-info from `infoSlot`. Nothing else of the host.
     public func bwrapArguments(infoSlot: Int32) -> [String] {
-        let proxyDirectory = String(proxySocket[..<(proxySocket.lastIndex(of: "/") ?? proxySocket.endIndex)])
-        let busDirectory = String(busSocket[..<(busSocket.lastIndex(of: "/") ?? busSocket.endIndex)])
+        let proxyDirectory = FileSystem.parent(of: proxySocket)
+        let busDirectory = FileSystem.parent(of: busSocket)
         var arguments = ["--unshare-all", "--share-net", "--die-with-parent", "--ro-bind", "/usr", "/usr"]
         for (link, target) in [("/lib", "usr/lib"), ("/lib64", "usr/lib64"), ("/bin", "usr/bin")] {
             var info = stat()
@@ -113,7 +113,7 @@ public struct DBusProxy: Sendable {
         var sandbox = first.bwrapArguments(infoSlot: infoSlot)
         for other in proxies.dropFirst() {
             // Each extra bus's socket directory must be reachable too.
-            let directory = String(other.busSocket[..<(other.busSocket.lastIndex(of: "/") ?? other.busSocket.endIndex)])
+            let directory = FileSystem.parent(of: other.busSocket)
             sandbox += ["--bind", directory, directory]
         }
         let argv = [bwrap] + sandbox + ["--", proxy, "--fd=\(syncSlot)"] + proxies.flatMap(\.proxyArguments)

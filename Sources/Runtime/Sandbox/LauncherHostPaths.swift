@@ -34,10 +34,7 @@ public struct LauncherHostPaths: HostPaths {
     }
 
     public func symbolicLinkTarget(at path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        (try? FileSystem.symbolicLinkTarget(path)) ?? nil
     }
 
     public func userDirectory(_ directory: PermissionContext.XDGDirectory) -> String? {

@@ -63,17 +63,10 @@ public enum SandboxEnter {
         exit(128 + (status & 0x7f))
     }
 
+    /// `/proc/PID/environ`: NUL-separated; empty when unreadable. (The
+    /// kernel caps an environment far below the limit given here.)
     private static func readEnvironment(_ path: String) -> [String] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            guard n > 0 else { break }
-            bytes += buffer[0..<n]
-        }
+        let bytes = (try? FileSystem.contents(of: path, limit: 64 << 20)) ?? []
         return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
     }
 }
