@@ -2,6 +2,16 @@ import ArgumentParser
 import PortalCommon
 import Runtime
 
+/// A remote's URL as the user may type it: `file://`, `http(s)://`, or a
+/// bare absolute path (a local repository, as flatpak accepts it).
+func remoteLocation(_ url: String) throws -> String {
+    let location = url.hasPrefix("/") ? "file://" + url : url
+    guard ["file://", "http://", "https://"].contains(where: location.hasPrefix) else {
+        throw CLIError("unsupported URL \(url.debugDescription): use file://, http:// or https://")
+    }
+    return location
+}
+
 /// `burrow remote-add [--if-not-exists] [--no-gpg-verify] NAME URL`
 struct RemoteAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remote-add", abstract: "Add a remote repository.")
@@ -16,11 +26,7 @@ struct RemoteAddCommand: AsyncParsableCommand {
 
     func run() async throws {
         try installationOptions.requireWritable()
-        // A bare path is a local repository, as flatpak accepts it.
-        let location = url.hasPrefix("/") ? "file://" + url : url
-        guard ["file://", "http://", "https://"].contains(where: location.hasPrefix) else {
-            throw CLIError("unsupported URL \(url.debugDescription): use file://, http:// or https://")
-        }
+        let location = try remoteLocation(url)
         try await installationOptions.installation.addRemote(
             name, url: location,
             options: RemoteOptions(gpgVerify: !noGPGVerify, gpgVerifySummary: !noGPGVerify), ifNotExists: ifNotExists,
@@ -48,10 +54,7 @@ struct RemoteModifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try installationOptions.requireWritable()
-        let location = url.map { $0.hasPrefix("/") ? "file://" + $0 : $0 }
-        if let location, !["file://", "http://", "https://"].contains(where: location.hasPrefix) {
-            throw CLIError("unsupported URL \(location.debugDescription): use file://, http:// or https://")
-        }
+        let location = try url.map(remoteLocation)
         try await installationOptions.installation.modifyRemote(
             name, url: location, gpgVerify: gpgVerify ? true : noGPGVerify ? false : nil, gpgKeyFile: gpgImport)
     }

@@ -28,8 +28,12 @@ struct RunCommand: AsyncParsableCommand {
         let (installation, appRef) = try Self.locate(pattern)
         guard let deployment = try installation.deployment(for: appRef) else { throw CLIError("\(appRef) is not installed") }
         guard let runtimeRef = deployment.metadata.runtime else { throw CLIError("\(appRef) names no runtime in its metadata") }
-        let (runtimeInstallation, _) = try Self.locate(try RefPattern(runtimeRef.description))
-        guard let runtime = try runtimeInstallation.deployment(for: runtimeRef) else {
+        // The metadata names the runtime exactly: look it up, no pattern search.
+        var found: Deployment?
+        for candidate in [Installation.user(), Installation.system()] where found == nil {
+            found = try candidate.deployment(for: runtimeRef)
+        }
+        guard let runtime = found else {
             throw CLIError("\(appRef.id) needs \(runtimeRef.partial), which is not installed")
         }
         guard let commandName = command ?? deployment.metadata.command else {
