@@ -78,10 +78,7 @@ import Testing
 
     @Test func aDeployThatDiedLeavesThePreviousVersionActive() async throws {
         let scratch = try Scratch()
-        let published = scratch.sub("published")
-        try Fixtures.publishRuntimeAndApp(repository: published, scratch: scratch)
-        let installation = Installation(scope: .user, path: scratch.sub("user"))
-        try await installation.addRemote("origin", url: "file://" + published, options: .unverified)
+        let (installation, published, _) = try await Fixtures.installationWithOrigin(scratch)
         let old = try await installation.install(Fixtures.appRef, from: "origin")
 
         // What a deploy killed before its rename leaves: a staging

@@ -39,6 +39,19 @@ enum Fixtures {
 
     /// A publishing repository holding the runtime and the app.
     @discardableResult
+    /// The runtime and app published into `scratch/published`, and a user
+    /// installation (in `scratch/user`) with that repository as remote
+    /// "origin": the start of most installation tests.
+    static func installationWithOrigin(_ scratch: Scratch) async throws
+        -> (installation: Installation, published: String, exports: (runtime: Publisher.Export, app: Publisher.Export))
+    {
+        let published = scratch.sub("published")
+        let exports = try publishRuntimeAndApp(repository: published, scratch: scratch)
+        let installation = Installation(scope: .user, path: scratch.sub("user"))
+        try await installation.addRemote("origin", url: "file://" + published, options: .unverified)
+        return (installation, published, exports)
+    }
+
     static func publishRuntimeAndApp(repository: String, scratch: Scratch, greeting: String = "hello") throws
         -> (runtime: Publisher.Export, app: Publisher.Export)
     {

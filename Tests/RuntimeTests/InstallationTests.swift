@@ -16,10 +16,7 @@ import Testing
 
     @Test func installsUpdatesAndUninstalls() async throws {
         let scratch = try Scratch()
-        let published = scratch.sub("published")
-        let first = try Fixtures.publishRuntimeAndApp(repository: published, scratch: scratch)
-        let installation = Installation(scope: .user, path: scratch.sub("user"))
-        try await installation.addRemote("origin", url: "file://" + published, options: .unverified)
+        let (installation, published, first) = try await Fixtures.installationWithOrigin(scratch)
         #expect(try installation.remotes().map(\.name) == ["origin"])
         #expect(try installation.remotes().first?.gpgVerify == false)
 
@@ -120,10 +117,7 @@ import Testing
 
     @Test func concurrentInstallsAreSerialized() async throws {
         let scratch = try Scratch()
-        let published = scratch.sub("published")
-        try Fixtures.publishRuntimeAndApp(repository: published, scratch: scratch)
-        let installation = Installation(scope: .user, path: scratch.sub("user"))
-        try await installation.addRemote("origin", url: "file://" + published, options: .unverified)
+        let (installation, _, _) = try await Fixtures.installationWithOrigin(scratch)
         // Two installs of each ref at once: each ref ends up installed
         // exactly once and the losers learn it was already installed.
         let outcomes = await withTaskGroup(of: Result<Deployment, any Error>.self) { group in
@@ -143,10 +137,7 @@ import Testing
 
     @Test func keepsARetiredDeploymentWhileAnInstanceHoldsIt() async throws {
         let scratch = try Scratch()
-        let published = scratch.sub("published")
-        try Fixtures.publishRuntimeAndApp(repository: published, scratch: scratch)
-        let installation = Installation(scope: .user, path: scratch.sub("user"))
-        try await installation.addRemote("origin", url: "file://" + published, options: .unverified)
+        let (installation, published, _) = try await Fixtures.installationWithOrigin(scratch)
         let old = try await installation.install(Fixtures.appRef, from: "origin")
 
         // A running instance: bwrap's --lock-file takes a POSIX read lock
