@@ -144,17 +144,24 @@ final class Variant {
 /// Strings out of a `GHashTable` of `char*` → `char*` (what
 /// `ostree_repo_list_refs_ext` returns), then the table is released.
 func takeStringTable(_ table: OpaquePointer?) -> [String: String] {
-    guard let table else { return [:] }
-    defer { g_hash_table_unref(table) }
-    var result: [String: String] = [:]
+    defer { if let table { g_hash_table_unref(table) } }
+    // A hash table's keys are unique.
+    return Dictionary(borrowedStringTable(table), uniquingKeysWith: { first, _ in first })
+}
+
+/// `char*` → `char*` entries of a table someone else owns.
+func borrowedStringTable(_ table: OpaquePointer?) -> [(String, String)] {
+    guard let table else { return [] }
+    var result: [(String, String)] = []
     var iterator = GHashTableIter()
     g_hash_table_iter_init(&iterator, table)
     var key: gpointer?
     var value: gpointer?
     while g_hash_table_iter_next(&iterator, &key, &value) != 0 {
         guard let key, let value else { continue }
-        result[String(cString: key.assumingMemoryBound(to: CChar.self))] =
-            String(cString: value.assumingMemoryBound(to: CChar.self))
+        result.append((
+            String(cString: key.assumingMemoryBound(to: CChar.self)),
+            String(cString: value.assumingMemoryBound(to: CChar.self))))
     }
     return result
 }

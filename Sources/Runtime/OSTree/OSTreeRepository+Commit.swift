@@ -157,23 +157,6 @@ extension OSTreeRepository {
     }
 }
 
-/// `char*` → `char*` entries of a table someone else owns.
-private func borrowedStringTable(_ table: OpaquePointer?) -> [(String, String)] {
-    guard let table else { return [] }
-    var result: [(String, String)] = []
-    var iterator = GHashTableIter()
-    g_hash_table_iter_init(&iterator, table)
-    var key: gpointer?
-    var value: gpointer?
-    while g_hash_table_iter_next(&iterator, &key, &value) != 0 {
-        guard let key, let value else { continue }
-        result.append((
-            String(cString: key.assumingMemoryBound(to: CChar.self)),
-            String(cString: value.assumingMemoryBound(to: CChar.self))))
-    }
-    return result
-}
-
 /// `st_mode` bits (the C macros are ambiguous between Glibc and the GLib headers).
 private enum FileMode {
     static let typeMask: UInt32 = 0o170000
