@@ -135,9 +135,6 @@ public struct SandboxPlan: Hashable, Sendable {
     public let descriptors: [Descriptor]
     /// Where `argsData()` goes (`bwrap --args SLOT`).
     public let argumentsSlot: Int32
-    /// Host directories the launcher must create (mode 0700 for the app's
-    /// own) before running bwrap, with the user's ownership.
-    public let hostDirectories: [String]
     /// Grants not shared, and why (reserved paths, missing host paths), for
     /// the launcher to log as Flatpak does.
     public let notes: [String]
@@ -149,7 +146,6 @@ public struct SandboxPlan: Hashable, Sendable {
         command = [input.command] + input.arguments
         descriptors = builder.descriptors
         argumentsSlot = Self.firstSlot
-        hostDirectories = Self.hostDirectories(for: input, hostPaths: hostPaths)
         notes = builder.notes
         try validate()
     }
