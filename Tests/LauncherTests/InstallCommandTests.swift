@@ -121,25 +121,40 @@ struct InstallCommandTests {
 
     @Test func pullKilledMidwayThenRetried() async throws {
         let scratch = try await Scratch()
-        for (flags, dir) in [(["--runtime"], "runtime"), ([], "app")] {
-            _ = try await burrow(["build-export"] + flags + [scratch.repository, scratch.root.path + "/" + dir, "stable"],
-                                 environment: scratch.environment)
-        }
-        // A web server that takes 30 ms per request, so the pull of a few
-        // hundred objects is still running when it is killed.
-        let slowServer = """
-            import functools, http.server, sys, time
-            class Slow(http.server.SimpleHTTPRequestHandler):
+        let objects = scratch.repository + "/objects"
+        _ = try await burrow(["build-export", "--runtime", scratch.repository, scratch.root.path + "/runtime", "stable"],
+                             environment: scratch.environment)
+        let runtimeObjects = Set(FileManager.default.subpaths(atPath: objects) ?? [])
+        _ = try await burrow(["build-export", scratch.repository, scratch.root.path + "/app", "stable"],
+                             environment: scratch.environment)
+        // The objects only the app has, minus its commit (which the resolver
+        // may read first): a request for any of them means the app's pull is
+        // under way, so the server holds it until the test lifts the gate.
+        // No timing decides where the kill lands.
+        let appOnly = Set(FileManager.default.subpaths(atPath: objects) ?? []).subtracting(runtimeObjects)
+            .filter { $0.hasSuffix(".filez") || $0.hasSuffix(".dirtree") || $0.hasSuffix(".dirmeta") }
+        #expect(!appOnly.isEmpty)
+        let gate = scratch.root.path + "/gate"
+        let stalled = scratch.root.path + "/stalled"
+        try AtomicFile.write(appOnly.map { "/objects/" + $0 }.joined(separator: "\n"), to: gate)
+        let gatedServer = """
+            import functools, http.server, os, sys, time
+            gate, stalled = sys.argv[3], sys.argv[4]
+            held = set(open(gate).read().split())
+            class Gated(http.server.SimpleHTTPRequestHandler):
                 def do_GET(self):
-                    time.sleep(0.03)
+                    if self.path in held:
+                        open(stalled, "w").close()
+                        while os.path.exists(gate):
+                            time.sleep(0.02)
                     super().do_GET()
                 def log_message(self, *args):
                     pass
-            handler = functools.partial(Slow, directory=sys.argv[2])
+            handler = functools.partial(Gated, directory=sys.argv[2])
             http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
             """
         let port = Int.random(in: 20000...60000)
-        let server = try ChildProcess("/usr/bin/python3", ["-c", slowServer, "\(port)", scratch.repository],
+        let server = try ChildProcess("/usr/bin/python3", ["-c", gatedServer, "\(port)", scratch.repository, gate, stalled],
                                       captureOutput: true, captureError: true)
         defer { server.stop() }
         try await Task.sleep(for: .milliseconds(400))
@@ -147,12 +162,18 @@ struct InstallCommandTests {
 
         let first = try ChildProcess(try BuiltProducts.path("burrow"), ["install", "--noninteractive", "slow", "org.example.Hello"],
                                      environment: scratch.environment, captureOutput: true, captureError: true)
-        try await Task.sleep(for: .milliseconds(700))
+        var waited = Duration.zero
+        while !FileManager.default.fileExists(atPath: stalled), waited < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(20))
+            waited += .milliseconds(20)
+        }
+        #expect(FileManager.default.fileExists(atPath: stalled), "the app's pull reached the server")
         #expect(first.poll() == nil, "the pull is still running when it is killed")
         first.signal(SIGKILL)
         first.wait(timeout: .seconds(10))
-        // Refs are installed one at a time (runtime first): the kill may land
-        // after the runtime is complete, but never shows a half-installed ref.
+        try FileManager.default.removeItem(atPath: gate)
+        // Refs are installed one at a time (runtime first): the runtime is
+        // complete, the app was mid-pull and must not show up half-installed.
         let afterKill = try await scratch.run("list")
         #expect(!afterKill.stdout.contains("org.example.Hello\t"), "the app was still being pulled: \(afterKill)")
         for line in afterKill.lines {
