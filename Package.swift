@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "Runtime", targets: ["Runtime"]),
         .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
+        .executable(name: "burrow-document-portal", targets: ["DocumentPortal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -80,6 +81,18 @@ let package = Package(
                 "PortalCommon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `burrow-document-portal`: the Documents and FileTransfer portals and
+        // the FUSE document store; the only importer of CFuse3.
+        .executableTarget(
+            name: "DocumentPortal",
+            dependencies: [
+                "PortalCommon", "CFuse3", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),

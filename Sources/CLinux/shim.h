@@ -117,3 +117,10 @@ static inline int burrow_enter_exec(const int *ns_fds, int ns_count, int root_fd
     execve(path, argv, envp);
     return -1;
 }
+
+// renameat2 is declared only under _GNU_SOURCE. RENAME_NOREPLACE is the
+// kernel's ABI value (<linux/fs.h>).
+static const unsigned int burrow_rename_noreplace = 1U;
+static inline int burrow_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
+    return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
+}
