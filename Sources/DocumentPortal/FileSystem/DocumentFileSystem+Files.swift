@@ -124,6 +124,9 @@ extension DocumentFileSystem {
         try requireWrite(resolved)
         guard changes.owner.uid == nil, changes.owner.gid == nil else { throw Errno.notPermitted }
         let host = try hostFile(resolved)
+        // Calls through /proc/self/fd act on the inode the O_PATH fd holds;
+        // for a symlink that is the link itself, which has nothing to set.
+        guard host.status.st_mode & S_IFMT != S_IFLNK else { throw Errno.notPermitted }
         if let size = changes.size {
             if let handle {
                 try check(ftruncate(try descriptor(handle), off_t(size)))

@@ -66,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
             appID: appRef.id, appFiles: deployment.filesPath, runtimeFiles: runtime.filesPath,
             runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
             user: user, command: commandName, arguments: arguments, environment: environment, workingDirectory: cwd,
+            documentPortalMount: await DocumentStoreMount.find(runtimeDirectory: user.runtimeDirectory),
             userInstallation: installation.scope == .user ? installation.path : nil,
             sessionBusSocket: bus.socket, systemBusSocket: bus.systemSocket,
             hostSockets: .discover(environment: ProcessInfo.processInfo.environment, runtimeDirectory: user.runtimeDirectory))
