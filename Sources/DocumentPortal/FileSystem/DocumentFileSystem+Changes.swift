@@ -11,7 +11,10 @@ extension DocumentFileSystem {
         try requireWrite(directory)
         let target = try hostDirectory(directory)
         let hostName = try createdName(in: directory, visibleName: name)
-        let fd = openat(target.fd, hostName, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode)
+        // A fresh temporary name must not open a host file that happens to
+        // exist already.
+        let fresh = hostName != name && self.hostName(view: directory.node.view, document: directory.document!, visibleName: name) == nil
+        let fd = openat(target.fd, hostName, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (fresh ? O_EXCL : 0), mode)
         guard fd >= 0 else { throw Errno(rawValue: errno) }
         let host: HostFile
         do {

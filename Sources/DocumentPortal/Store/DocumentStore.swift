@@ -101,7 +101,10 @@ final class DocumentStore: Sendable {
         return try commit(document)
     }
 
-    private func commit(_ document: Document) throws -> Document {
+    private func commit(_ changed: Document) throws -> Document {
+        var document = changed
+        // An app with no permission left is no longer listed at all.
+        document.permissions = document.permissions.filter { !$0.value.isEmpty }
         if !document.flags.contains(.transient) {
             _ = try database.set(table: Self.table, create: true, id: document.id,
                                  permissions: document.permissions.mapValues(\.names),
