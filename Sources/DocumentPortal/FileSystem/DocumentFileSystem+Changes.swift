@@ -29,7 +29,7 @@ extension DocumentFileSystem {
         let entry = entry(.entry(view: directory.node.view, document: directory.document!.id,
                                  device: host.device, inode: host.inode),
                           parent: parent, hostName: hostName, permissions: directory.permissions, host: host)
-        return (entry, FuseOpenFile(handle: register(fd), keepCache: false))
+        return (entry, FuseOpenFile(handle: register(fd, inode: entry.inode), keepCache: false))
     }
 
     /// The host name for a new visible name. In a file document only the

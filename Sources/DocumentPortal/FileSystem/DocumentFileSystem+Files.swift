@@ -60,7 +60,7 @@ extension DocumentFileSystem {
         try requireWrite(resolved, ifFlagsWrite: flags)
         let host = try hostFile(resolved)
         let fd = try host.reopen(flags: flags)
-        return FuseOpenFile(handle: register(fd), keepCache: keepCache(inode, fd: fd))
+        return FuseOpenFile(handle: register(fd, inode: inode), keepCache: keepCache(inode, fd: fd))
     }
 
     /// Close-to-open coherence: the kernel may keep the pages of an
@@ -77,17 +77,29 @@ extension DocumentFileSystem {
         }
     }
 
-    func register(_ fd: Int32) -> UInt64 {
+    func register(_ fd: Int32, inode: UInt64) -> UInt64 {
         handles.withLock { table in
             defer { table.next += 1 }
-            table.open[table.next] = fd
+            table.open[table.next] = OpenFile(fd: fd, inode: inode)
             return table.next
         }
     }
 
     private func descriptor(_ handle: UInt64) throws(Errno) -> Int32 {
-        guard let fd = handles.withLock({ $0.open[handle] }) else { throw Errno.badFileDescriptor }
-        return fd
+        guard let file = handles.withLock({ $0.open[handle] }) else { throw Errno.badFileDescriptor }
+        return file.fd
+    }
+
+    /// The status of `inode` from a descriptor an app still has open on it:
+    /// the answer for fstat(2) after the name was unlinked or renamed over,
+    /// when no name leads to the file any more. (The kernel sends no file
+    /// handle with GETATTR for fstat.)
+    func openStatus(of inode: UInt64) -> stat? {
+        handles.withLock { table -> stat? in
+            guard let file = table.open.values.first(where: { $0.inode == inode }) else { return nil }
+            var status = stat()
+            return fstat(file.fd, &status) == 0 ? status : nil
+        }
     }
 
     func readSource(handle: UInt64) throws(Errno) -> Int32 { try descriptor(handle) }
@@ -108,7 +120,7 @@ extension DocumentFileSystem {
     /// The host file is closed with the last close of the app's file:
     /// nothing of the host stays busy afterwards.
     func release(handle: UInt64) {
-        if let fd = handles.withLock({ $0.open.removeValue(forKey: handle) }) { close(fd) }
+        if let file = handles.withLock({ $0.open.removeValue(forKey: handle) }) { close(file.fd) }
     }
 
     // MARK: Attributes and checks
@@ -153,7 +165,10 @@ extension DocumentFileSystem {
             guard resolved.permissions.contains(.write), resolved.document != nil else { throw Errno.permissionDenied }
         }
         guard case .entry = resolved.node.kind else { return }
-        try check(Glibc.access(try hostFile(resolved).procPath, mask))
+        // Bound to a name: a temporary HostFile would close its fd as soon
+        // as procPath is read, before the call uses the path.
+        let host = try hostFile(resolved)
+        try check(Glibc.access(host.procPath, mask))
     }
 
     func readLink(_ inode: UInt64) throws(Errno) -> String {
@@ -169,7 +184,8 @@ extension DocumentFileSystem {
         var statistics = statvfs()
         let resolved = try resolve(inode)
         if case .entry = resolved.node.kind {
-            try check(statvfs(try hostFile(resolved).procPath, &statistics))
+            let host = try hostFile(resolved)
+            try check(statvfs(host.procPath, &statistics))
         } else {
             try check(statvfs(statisticsPath, &statistics))
         }

@@ -35,7 +35,13 @@ final class DocumentFileSystem: FuseFileSystem {
 
     let store: DocumentStore
     let state = Mutex(State())
-    let handles = Mutex<(next: UInt64, open: [UInt64: Int32])>((1, [:]))
+    let handles = Mutex<(next: UInt64, open: [UInt64: OpenFile])>((1, [:]))
+
+    /// A host file an app has open through the store.
+    struct OpenFile {
+        let fd: Int32
+        let inode: UInt64
+    }
     private let owner = (uid: getuid(), gid: getgid())
     private let started = timespec(tv_sec: time(nil), tv_nsec: 0)
     /// statfs for nodes that are not host files.
@@ -231,15 +237,21 @@ final class DocumentFileSystem: FuseFileSystem {
 
     func attributes(_ inode: UInt64, handle: UInt64?) throws(Errno) -> FuseAttributes {
         let resolved = try resolve(inode)
-        if let handle, case .entry = resolved.node.kind, let fd = handles.withLock({ $0.open[handle] }) {
-            // An open file answers from its own descriptor: still right
-            // after the name was unlinked or renamed over.
+        guard case .entry = resolved.node.kind else { return try attributes(for: resolved) }
+        // An open file answers from its own descriptor: still right after
+        // the name was unlinked or renamed over.
+        if let handle, let fd = handles.withLock({ $0.open[handle]?.fd }) {
             var status = stat()
             try check(fstat(fd, &status))
             return FuseAttributes(stat: presented(status, inode: inode, permissions: resolved.permissions),
                                   timeout: Self.hostTimeout)
         }
-        return try attributes(for: resolved)
+        do {
+            return try attributes(for: resolved)
+        } catch where error == .staleNFSFileHandle || error == .noSuchFileOrDirectory {
+            guard let status = openStatus(of: inode) else { throw error }
+            return FuseAttributes(stat: presented(status, inode: inode, permissions: resolved.permissions), timeout: 0)
+        }
     }
 }
 

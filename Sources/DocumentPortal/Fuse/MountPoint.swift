@@ -9,8 +9,10 @@ enum MountPoint {
     /// (every access answers ENOTCONN). A live store there belongs to
     /// another instance: it is only taken over with `--replace`.
     static func prepare(_ path: String, replacing: Bool, logger: Logger) throws {
-        var status = stat()
-        if stat(path, &status) != 0 {
+        // statvfs, not stat: the kernel answers stat on a dead mount's root
+        // from its attribute cache, while statfs always reaches the server.
+        var status = statvfs()
+        if statvfs(path, &status) != 0 {
             switch errno {
             case ENOENT:
                 guard mkdir(path, 0o700) == 0 || errno == EEXIST else {

@@ -110,12 +110,16 @@ struct ExportedFile {
     }
 
     /// Write access as the *caller* holds it: the descriptor's mode, or for
-    /// O_PATH the access check through the descriptor's own mount, which
-    /// says no for a read-only bind in the caller's sandbox.
+    /// O_PATH and directories the access check through the descriptor's own
+    /// mount, which says no for a read-only bind in the caller's sandbox.
     private static func isWritable(_ fd: Int32) -> Bool {
         let flags = fcntl(fd, F_GETFL)
         guard flags >= 0 else { return false }
-        if flags & burrow_o_path != 0 { return access("/proc/self/fd/\(fd)", W_OK) == 0 }
+        var status = stat()
+        // A directory is never open for writing; creating in it is what
+        // write means there (AddNamed), so ask the same access question.
+        let isDirectory = fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        if flags & burrow_o_path != 0 || isDirectory { return access("/proc/self/fd/\(fd)", W_OK) == 0 }
         return flags & O_ACCMODE == O_RDWR || flags & O_ACCMODE == O_WRONLY
     }
 }
