@@ -135,5 +135,12 @@ let package = Package(
             dependencies: ["PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Runs the built `burrow-document-portal` as nobody, on a private bus
+        // and a real FUSE mount.
+        .testTarget(
+            name: "DocumentPortalTests",
+            dependencies: ["PortalCommon", "TestSupport", "CLinux"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -18,21 +18,32 @@ public enum TestSandbox {
     /// The unprivileged uid sandboxes run as.
     public static let uid = Nobody.uid
 
-    public static func run(
-        _ program: String, _ arguments: [String], bus: PrivateBus, info: InfoMount
-    ) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let scratch = try TemporaryDirectory.make(prefix: "burrow-sandbox")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        chmod(scratch.path, 0o755)
-        var bwrap = [
+    /// The bus address inside the sandbox.
+    public static let busAddress = "unix:path=/run/bus/bus"
+
+    /// bwrap's options for the sandbox's file system and bus, without the
+    /// info mount: /usr, /proc, /dev, a private /tmp and the bus at /run/bus.
+    public static func baseArguments(bus: PrivateBus) -> [String] {
+        [
             "--unshare-all", "--die-with-parent", "--new-session",
             "--ro-bind", "/usr", "/usr",
             "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/bin", "/bin", "--symlink", "usr/sbin", "/sbin",
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--bind", bus.directory.path, "/run/bus",
-            "--setenv", "DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/bus/bus",
+            "--setenv", "DBUS_SESSION_BUS_ADDRESS", busAddress,
         ]
+    }
+
+    /// `extraArguments` are more bwrap options (e.g. binds), placed before
+    /// the program.
+    public static func run(
+        _ program: String, _ arguments: [String], bus: PrivateBus, info: InfoMount, extraArguments: [String] = []
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let scratch = try TemporaryDirectory.make(prefix: "burrow-sandbox")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        chmod(scratch.path, 0o755)
+        var bwrap = baseArguments(bus: bus) + extraArguments
         var fileToPass: String?
         switch info {
         case .none:
