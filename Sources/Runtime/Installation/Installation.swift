@@ -206,7 +206,10 @@ public struct Installation: Sendable, Hashable {
         return try deployment(for: ref, commit: commit)
     }
 
-    func deployment(for ref: FlatpakRef, commit: String) throws -> Deployment {
+    /// A particular deployed commit of `ref` (the Flatpak portal's Spawn
+    /// runs the caller's own commit, not the newest).
+    public func deployment(for ref: FlatpakRef, commit: String) throws -> Deployment {
+        guard isValidChecksum(commit) else { throw InstallerError(.invalidContent, "\(commit.debugDescription) is not a commit") }
         let deploymentPath = directory(for: ref) + "/" + commit
         let metadata = try AppMetadata(keyFile: KeyFile(contentsOfFile: deploymentPath + "/metadata"))
         let info = try? DeployInfo(deploymentPath: deploymentPath)

@@ -6,7 +6,10 @@ public import PortalCommon
 public enum SandboxExec {
     /// Replaces burrow with bwrap (as `flatpak run` does), each descriptor
     /// moved to the slot the plan gave it and left open across exec.
-    public static func replaceProcess(with commandLine: [String], descriptors: [Int32: UnixFD]) throws(SandboxError) -> Never {
+    /// `forwarded` are descriptors the launcher inherited that must reach
+    /// the sandbox at the same numbers; the caller keeps slots off them.
+    public static func replaceProcess(with commandLine: [String], descriptors: [Int32: UnixFD],
+                                      forwarded: Set<Int32> = []) throws(SandboxError) -> Never {
         // First out of the way (above every slot), then into place, so a
         // descriptor already sitting on another's slot is never clobbered.
         let highest = (descriptors.keys.max() ?? 0) + 1
@@ -22,6 +25,9 @@ public enum SandboxExec {
         // flag on exactly the slots.
         guard burrow_cloexec_from(3) == 0 else {
             throw SandboxError("cannot close descriptors before exec: \(String(cString: strerror(errno)))")
+        }
+        for fd in forwarded where fcntl(fd, F_SETFD, 0) != 0 {
+            throw SandboxError("descriptor \(fd) to forward is not open: \(String(cString: strerror(errno)))")
         }
         for (slot, raw) in moved {
             guard dup2(raw, slot) == slot else { throw SandboxError("cannot place descriptor \(slot): \(String(cString: strerror(errno)))") }

@@ -10,11 +10,12 @@ extension SandboxPlan {
         var steps: [SetupStep] = []
         var descriptors: [Descriptor] = []
         var notes: [String] = []
-        private var nextSlot = SandboxPlan.firstSlot + 1
+        private var nextSlot: Int32
 
         init(input: Input, hostPaths: any HostPaths) {
             self.input = input
             self.hostPaths = hostPaths
+            nextSlot = input.firstSlot + 1
         }
 
         var context: PermissionContext { input.context }

@@ -78,6 +78,10 @@ public struct SandboxPlan: Hashable, Sendable {
         public var systemBusSocket: String?
         /// Display, audio and agent sockets found on the host.
         public var hostSockets: HostSockets
+        /// The plan's first descriptor slot. Raised above descriptors the
+        /// launcher forwards into the sandbox (the Flatpak portal's Spawn
+        /// asks for fds at exact numbers), so a slot never lands on one.
+        public var firstSlot: Int32 = SandboxPlan.firstSlot
 
         public init(
             appID: AppID, appFiles: String?, runtimeFiles: String, runtimeLayout: RuntimeLayout, info: FlatpakInfo,
@@ -124,8 +128,9 @@ public struct SandboxPlan: Hashable, Sendable {
         public let content: DescriptorContent
     }
 
-    /// The first descriptor slot a plan uses; 0–2 stay stdio, and the gap
-    /// leaves the launcher room for its own (e.g. bwrap's --info-fd).
+    /// The first descriptor slot a plan uses by default; 0–2 stay stdio,
+    /// and the gap leaves the launcher room for its own (bwrap's --info-fd
+    /// and --sync-fd, just below the first slot).
     public static let firstSlot: Int32 = 10
 
     public let steps: [SetupStep]
@@ -145,7 +150,7 @@ public struct SandboxPlan: Hashable, Sendable {
         steps = builder.steps
         command = [input.command] + input.arguments
         descriptors = builder.descriptors
-        argumentsSlot = Self.firstSlot
+        argumentsSlot = input.firstSlot
         notes = builder.notes
         try validate()
     }

@@ -8,8 +8,6 @@ import PortalCommon
 /// execs into it, so it is our own pid), `bwrapinfo.json` (written by bwrap
 /// through --info-fd: the pid of the sandbox's first process).
 struct InstanceRecord {
-    /// Below the plan's first slot (10), which leaves 3–9 to the launcher.
-    static let infoSlot: Int32 = 9
 
     let id: String
     let directory: String

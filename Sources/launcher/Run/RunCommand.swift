@@ -18,6 +18,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Architecture to run.") var arch: String?
     @Option(help: "Working directory inside the sandbox.") var cwd: String?
     @OptionGroup var permissions: ContextOptions
+    @OptionGroup var spawn: SpawnOptions
     @Argument(help: "Application ID (ID, ID//BRANCH or app/ID/ARCH/BRANCH).") var app: String
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the application.") var arguments: [String] = []
 
@@ -26,12 +27,14 @@ struct RunCommand: AsyncParsableCommand {
         if let branch { pattern.branch = branch }
         if let arch { pattern.arch = arch }
         let (installation, appRef) = try Self.locate(pattern)
-        guard let deployment = try installation.deployment(for: appRef) else { throw CLIError("\(appRef) is not installed") }
+        guard let active = try installation.deployment(for: appRef) else { throw CLIError("\(appRef) is not installed") }
+        let deployment = try spawn.commit.map { try installation.deployment(for: appRef, commit: $0) } ?? active
         guard let runtimeRef = deployment.metadata.runtime else { throw CLIError("\(appRef) names no runtime in its metadata") }
         // The metadata names the runtime exactly: look it up, no pattern search.
         var found: Deployment?
         for candidate in [Installation.user(), Installation.system()] where found == nil {
             found = try candidate.deployment(for: runtimeRef)
+            if let commit = spawn.runtimeCommit, found != nil { found = try candidate.deployment(for: runtimeRef, commit: commit) }
         }
         guard let runtime = found else {
             throw CLIError("\(appRef.id) needs \(runtimeRef.partial), which is not installed")
@@ -42,8 +45,11 @@ struct RunCommand: AsyncParsableCommand {
 
         let user = try Self.currentUser()
         // Metadata, then system and user overrides, then this command line.
-        let context = try Installation.effectiveContext(of: appRef.id, metadata: deployment.metadata.context)
-            .merging(try permissions.context())
+        // A sub-sandbox (--sandbox) starts from nothing: only what the
+        // command line grants, never the app's metadata or overrides.
+        let base = spawn.sandbox ? PermissionContext()
+            : try Installation.effectiveContext(of: appRef.id, metadata: deployment.metadata.context)
+        let context = try base.merging(try permissions.context())
         let instanceID = try Self.newInstanceID(runtimeDirectory: user.runtimeDirectory)
         let bus = try SessionBus.choose(appID: appRef.id, context: context, instanceID: instanceID,
                                         runtimeDirectory: user.runtimeDirectory)
@@ -62,14 +68,15 @@ struct RunCommand: AsyncParsableCommand {
         for key in ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM"] {
             if let value = ProcessInfo.processInfo.environment[key] { environment[key] = value }
         }
-        let input = SandboxPlan.Input(
-            appID: appRef.id, appFiles: deployment.filesPath, runtimeFiles: runtime.filesPath,
+        var input = SandboxPlan.Input(
+            appID: appRef.id, appFiles: spawn.emptyApp ? nil : deployment.filesPath, runtimeFiles: runtime.filesPath,
             runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
             user: user, command: commandName, arguments: arguments, environment: environment, workingDirectory: cwd,
             documentPortalMount: await DocumentStoreMount.find(runtimeDirectory: user.runtimeDirectory),
             userInstallation: installation.scope == .user ? installation.path : nil,
             sessionBusSocket: bus.socket, systemBusSocket: bus.systemSocket,
             hostSockets: .discover(environment: ProcessInfo.processInfo.environment, runtimeDirectory: user.runtimeDirectory))
+        input.firstSlot = spawn.firstSlot
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -81,17 +88,18 @@ struct RunCommand: AsyncParsableCommand {
         // first process exists: what flatpak's bwrapinfo.json holds, and what
         // upstream portals read to find the sandbox.
         var descriptors = try plan.openDescriptors()
-        descriptors[InstanceRecord.infoSlot] = try instance.openBwrapInfo()
+        descriptors[spawn.infoSlot] = try instance.openBwrapInfo()
         var commandLine = plan.commandLine()
-        commandLine.insert(contentsOf: ["--info-fd", String(InstanceRecord.infoSlot)], at: 1)
+        commandLine.insert(contentsOf: ["--info-fd", String(spawn.infoSlot)], at: 1)
         if let proxy {
             try proxy.waitUntilReady()
             // bwrap holds the proxy's pipe for the sandbox's lifetime; when
             // the sandbox ends, the pipe closes and the proxy exits.
-            descriptors[SessionBus.syncSlot] = proxy.readyAndKeepAlive
-            commandLine.insert(contentsOf: ["--sync-fd", String(SessionBus.syncSlot)], at: 1)
+            descriptors[spawn.syncSlot] = proxy.readyAndKeepAlive
+            commandLine.insert(contentsOf: ["--sync-fd", String(spawn.syncSlot)], at: 1)
         }
-        try SandboxExec.replaceProcess(with: commandLine, descriptors: descriptors)
+        try spawn.reportInstance(instanceID)
+        try SandboxExec.replaceProcess(with: commandLine, descriptors: descriptors, forwarded: Set(spawn.forwardFD))
     }
 
     /// The installation holding `pattern`: the user's first, then the system's.

@@ -7,9 +7,6 @@ import Runtime
 /// filtering proxy. System bus: the real one with `--socket=system-bus`, a
 /// proxy when the app has `[System Bus Policy]` rules, else none.
 struct SessionBus {
-    /// bwrap's --sync-fd slot for the proxy's pipe (launcher range 3–9).
-    static let syncSlot: Int32 = 8
-
     var socket: String?
     var systemSocket: String?
     /// Served by one xdg-dbus-proxy process.

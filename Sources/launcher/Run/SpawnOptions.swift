@@ -1,0 +1,35 @@
+import ArgumentParser
+import Glibc
+
+/// Options the Flatpak portal's Spawn uses to start a sibling instance of
+/// the calling app (flatpak run has the same ones); hidden from `--help`.
+struct SpawnOptions: ParsableArguments {
+    @Option(help: .hidden) var commit: String?
+    @Option(help: .hidden) var runtimeCommit: String?
+    @Flag(help: .hidden) var sandbox = false
+    /// Spawn's EMPTY_APP: an empty /app (flatpak's `--app-path=`). Another
+    /// app's files are never mounted at /app by path.
+    @Flag(help: .hidden) var emptyApp = false
+    @Option(name: .customLong("forward-fd"), help: .hidden) var forwardFD: [Int32] = []
+    @Option(name: .customLong("instance-id-fd"), help: .hidden) var instanceIDFD: Int32?
+
+    func validate() throws {
+        if let bad = forwardFD.first(where: { $0 < 0 }) { throw ValidationError("--forward-fd \(bad) is not a descriptor") }
+    }
+
+    /// The plan's first slot, above every forwarded descriptor with room
+    /// for the launcher's two slots (sync and info) just below it.
+    var firstSlot: Int32 { max(10, (forwardFD.max() ?? 0) + 3) }
+    var infoSlot: Int32 { firstSlot - 1 }
+    var syncSlot: Int32 { firstSlot - 2 }
+
+    /// Writes the instance ID to --instance-id-fd and closes it, so the
+    /// spawner can find $XDG_RUNTIME_DIR/.flatpak/ID/bwrapinfo.json.
+    func reportInstance(_ id: String) throws {
+        guard let fd = instanceIDFD else { return }
+        let bytes = Array(id.utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard written == bytes.count else { throw CLIError("cannot report the instance ID on descriptor \(fd)") }
+    }
+}
