@@ -147,7 +147,7 @@ struct InstanceCommandTests {
         defer { sandbox.stop() }
 
         var listed: [String] = []
-        for _ in 0..<100 {
+        for _ in 0..<400 {  // up to 20 s: a loaded machine starts sandboxes slowly
             listed = try await RunCommandTests.runAsNobody(["ps"], environment: environment).lines
             if listed.first?.split(separator: "\t").count == 5, listed.first?.split(separator: "\t")[2] != "-" { break }
             try await Task.sleep(for: .milliseconds(50))
