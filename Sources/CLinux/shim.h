@@ -92,6 +92,28 @@ static inline int burrow_setns(int fd, int nstype) { return (int)syscall(SYS_set
 // namespace owning the mount namespace (NS_GET_USERNS), enter the others
 // with its capabilities, then the process's own user namespace last.
 #include <sys/ioctl.h>
+#include <pthread.h>
+
+// What an exec'd program must start with: every signal at its default and
+// none blocked. Swift runs `burrow run` on a worker thread whose mask blocks
+// almost every signal, and dispositions set to SIG_IGN survive exec: without
+// this, an app would start deaf to SIGTERM and Ctrl-C.
+// The raw system call, because glibc's wrappers refuse the two real-time
+// signals it keeps for itself (32, 33), which an inherited SIG_IGN can hold
+// too. x86_64/aarch64 kernel layout: handler, flags, restorer, mask.
+struct burrow_kernel_sigaction { void *handler; unsigned long flags; void *restorer; unsigned long mask; };
+static inline void burrow_reset_signals(void) {
+    struct burrow_kernel_sigaction standard = { 0 };  // SIG_DFL, no flags, empty mask
+    for (int number = 1; number <= 64; number++) {
+        if (number != SIGKILL && number != SIGSTOP) {
+            (void)syscall(SYS_rt_sigaction, number, &standard, NULL, sizeof(unsigned long));
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    (void)pthread_sigmask(SIG_SETMASK, &none, NULL);
+}
+
 static inline int burrow_enter_exec(const int *ns_fds, int ns_count, int root_fd, const char *path,
                                     char *const argv[], char *const envp[], int *failed_step) {
     int mount_fd = ns_count > 0 ? ns_fds[ns_count - 1] : -1;
@@ -114,6 +136,7 @@ static inline int burrow_enter_exec(const int *ns_fds, int ns_count, int root_fd
     *failed_step = ns_count;
     if (fchdir(root_fd) != 0 || chroot(".") != 0 || chdir("/") != 0) return -1;
     *failed_step = ns_count + 1;
+    burrow_reset_signals();
     execve(path, argv, envp);
     return -1;
 }

@@ -126,6 +126,17 @@ struct RunCommandTests {
         ((try? String(contentsOfFile: "/proc/net/dev", encoding: .utf8))?.split(separator: "\n").count ?? 0) <= 3
     }()
 
+    @Test func appStartsWithNoSignalBlockedOrIgnored() async throws {
+        // Swift runs the launcher on a worker thread that blocks nearly every
+        // signal, and exec keeps both the mask and SIG_IGN dispositions.
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let status = try await Self.runAsNobody(["run", "--command=grep", "org.example.Hello", "-E", "^Sig(Blk|Ign)", "/proc/self/status"],
+                                                environment: environment)
+        #expect(status.status == 0, "\(status)")
+        #expect(status.lines == ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"])
+    }
+
     @Test func unknownAppIsOneClearError() async throws {
         // The scratch tree lives as long as the test: its deinit deletes it.
         let (scratch, environment) = try await Self.prepare()

@@ -34,6 +34,7 @@ public enum SandboxExec {
             close(raw)
         }
         let argv = commandLine.map { strdup($0) } + [nil]
+        burrow_reset_signals()
         execv(commandLine[0], argv)
         throw SandboxError("cannot run \(commandLine[0]): \(String(cString: strerror(errno)))")
     }
