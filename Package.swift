@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
         .executable(name: "burrow-document-portal", targets: ["DocumentPortal"]),
+        .executable(name: "burrow-flatpak-portal", targets: ["FlatpakPortal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -93,6 +94,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `burrow-flatpak-portal`: Spawn for sandboxed apps, through `burrow run`.
+        .executableTarget(
+            name: "FlatpakPortal",
+            dependencies: [
+                "PortalCommon", "Runtime", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

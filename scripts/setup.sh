@@ -9,12 +9,14 @@ scripts/deps.sh
 swift build -c release --static-swift-stdlib --product burrow
 swift build -c release --static-swift-stdlib --product burrow-permission-store
 swift build -c release --static-swift-stdlib --product burrow-document-portal
+swift build -c release --static-swift-stdlib --product burrow-flatpak-portal
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
 install -d "$PREFIX/bin" "$PREFIX/libexec" "$PREFIX/share/dbus-1/services"
 install -m 0755 "$bin/burrow" "$PREFIX/bin/burrow"
 install -m 0755 "$bin/burrow-permission-store" "$PREFIX/libexec/burrow-permission-store"
 install -m 0755 "$bin/burrow-document-portal" "$PREFIX/libexec/burrow-document-portal"
+install -m 0755 "$bin/burrow-flatpak-portal" "$PREFIX/libexec/burrow-flatpak-portal"
 for template in data/dbus-1/services/*.service.in; do
     service=$(basename "$template" .in)
     sed "s|@libexecdir@|$PREFIX/libexec|g" "$template" >"$PREFIX/share/dbus-1/services/$service"

@@ -9,6 +9,9 @@ public enum AccessPolicy: Sendable, Hashable {
     case anyone
     /// Unsandboxed callers only.
     case hostOnly
+    /// Sandboxed apps only (the Flatpak portal's Spawn: a host process has
+    /// no sandbox to start a sibling of).
+    case sandboxedOnly
     /// Unsandboxed callers, and sandboxes whose bus policy explicitly lets
     /// them talk to `name` (or that hold the raw session bus).
     case hostOrTalk(BusName)
@@ -24,6 +27,10 @@ public enum Authorization {
         case .hostOnly:
             if case .flatpak(let app) = caller {
                 throw .notAllowed("\(method) is not available to sandboxed apps (called by \(app.appID.rawValue))")
+            }
+        case .sandboxedOnly:
+            guard case .flatpak = caller else {
+                throw .notAllowed("\(method) is only for sandboxed apps; a host process can start programs itself")
             }
         case .hostOrTalk(let name):
             guard case .flatpak(let app) = caller else { return }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PortalCommon
+import Synchronization
+
+/// `burrow-flatpak-portal`: org.freedesktop.portal.Flatpak for sandboxed
+/// apps; normally started by D-Bus activation (data/dbus-1/services).
+@main
+struct FlatpakPortalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "burrow-flatpak-portal",
+        abstract: "Serve org.freedesktop.portal.Flatpak: Spawn sibling and sub-sandboxes for sandboxed apps.",
+        discussion: "New sandboxes are started with `burrow run` ($BURROW_LAUNCHER, or the burrow next to this program).",
+        version: BurrowVersion.string
+    )
+
+    @Flag(name: .shortAndLong, help: "Log at debug level.")
+    var verbose = false
+
+    @Flag(name: .shortAndLong, help: "Replace a running Flatpak portal.")
+    var replace = false
+
+    func run() async throws {
+        let options = DaemonOptions(verbose: verbose, replace: replace)
+        let environment = ProcessInfo.processInfo.environment
+        let running = Mutex<SpawnedProcesses?>(nil)
+        let status = await Daemon.run(name: FlatpakService.name, label: "burrow.flatpak-portal", options: options) { connection, logger in
+            guard let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else {
+                throw PortalError.failed("XDG_RUNTIME_DIR is not set; sandboxes keep their instance records there")
+            }
+            let processes = SpawnedProcesses(connection: connection, runtimeDirectory: runtime, logger: logger)
+            _ = connection.onPeerVanished { processes.callerVanished($0) }
+            let launcher = LauncherProcess.executable(environment: environment)
+            logger.info("starting sandboxes with \(launcher)")
+            let service = FlatpakService(processes: processes, launcher: launcher, environment: environment, logger: logger)
+            try await connection.export(service.definition, at: FlatpakService.path)
+            running.withLock { $0 = processes }
+        }
+        running.withLock { $0 }?.stopWatched()
+        throw ExitCode(status)
+    }
+}
