@@ -21,6 +21,9 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Replace a running Flatpak portal.")
     var replace = false
 
+    @Option(help: "Seconds between checks of the remote for update monitors.")
+    var pollInterval = 1800
+
     func run() async throws {
         let options = DaemonOptions(verbose: verbose, replace: replace)
         let environment = ProcessInfo.processInfo.environment
@@ -30,10 +33,14 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
                 throw PortalError.failed("XDG_RUNTIME_DIR is not set; sandboxes keep their instance records there")
             }
             let processes = SpawnedProcesses(connection: connection, runtimeDirectory: runtime, logger: logger)
-            _ = connection.onPeerVanished { processes.callerVanished($0) }
+            let monitors = UpdateMonitors(connection: connection, pollInterval: .seconds(max(1, pollInterval)), logger: logger)
+            _ = connection.onPeerVanished { name in
+                processes.callerVanished(name)
+                monitors.callerVanished(name)
+            }
             let launcher = LauncherProcess.executable(environment: environment)
             logger.info("starting sandboxes with \(launcher)")
-            let service = FlatpakService(processes: processes, launcher: launcher, environment: environment, logger: logger)
+            let service = FlatpakService(processes: processes, monitors: monitors, launcher: launcher, environment: environment, logger: logger)
             try await connection.export(service.definition, at: FlatpakService.path)
             running.withLock { $0 = processes }
         }

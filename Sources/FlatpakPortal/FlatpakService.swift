@@ -10,6 +10,7 @@ struct FlatpakService {
     static let interface = "org.freedesktop.portal.Flatpak"
 
     let processes: SpawnedProcesses
+    let monitors: UpdateMonitors
     let launcher: String
     let environment: [String: String]
     let logger: Logger
@@ -42,6 +43,9 @@ struct FlatpakService {
                 try processes.signal(pid_t(truncatingIfNeeded: pid), Int32(truncatingIfNeeded: number),
                                      processGroup: call.argument(2), from: call.sender)
                 return []
+            }),
+            DBusMethod("CreateUpdateMonitor", in: [.init("options", "a{sv}")], out: [.init("handle", "o")], .deferred { call in
+                [.objectPath(try await monitors.create(for: call))]
             }),
         ], properties: [
             .version(8),

@@ -24,7 +24,7 @@ final class FlatpakPortalFixture: @unchecked Sendable {
         let list = Mutex<[SignalMessage]>([])
     }
 
-    init(portalEnvironment extra: [String: String] = [:]) async throws {
+    init(portalEnvironment extra: [String: String] = [:], arguments: [String] = []) async throws {
         let (scratch, environment) = try await RunCommandTests.prepare()
         self.scratch = scratch
         self.environment = environment
@@ -33,7 +33,7 @@ final class FlatpakPortalFixture: @unchecked Sendable {
         portalEnvironment["DBUS_SESSION_BUS_ADDRESS"] = bus.address
         portalEnvironment["BURROW_LAUNCHER"] = try BuiltProducts.path("burrow")
         portalEnvironment.merge(extra) { $1 }
-        let command = Nobody.command(try BuiltProducts.path("burrow-flatpak-portal"))
+        let command = Nobody.command(try BuiltProducts.path("burrow-flatpak-portal"), arguments)
         portal = try ChildProcess(command[0], Array(command.dropFirst()), environment: portalEnvironment)
         let info = try await RunCommandTests.runAsNobody(["run", "--command=cat", "org.example.Hello", "/.flatpak-info"],
                                                           environment: environment)
@@ -46,7 +46,7 @@ final class FlatpakPortalFixture: @unchecked Sendable {
             if portal.poll() != nil { throw TestFailure("burrow-flatpak-portal exited during start-up") }
             try await Task.sleep(for: .milliseconds(5))
         }
-        _ = try await app.addMatch("type='signal',interface='\(Self.interface)'") { [signals] message in
+        _ = try await app.addMatch("type='signal'") { [signals] message in
             signals.list.withLock { $0.append(message) }
         }
     }
@@ -89,6 +89,17 @@ final class FlatpakPortalFixture: @unchecked Sendable {
                 return (message.member ?? "", second)
             }
         }
+    }
+
+    /// The first signal `member` (matching `where`) received, waiting up to `timeout`.
+    func waitForSignal(_ member: String, timeout: Duration,
+                       where matches: @escaping (SignalMessage) -> Bool = { _ in true }) async throws -> SignalMessage {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let found = signals.list.withLock({ $0.first { $0.member == member && matches($0) } }) { return found }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestFailure("no \(member) signal within \(timeout)")
     }
 
     /// SpawnExited's wait status for `pid`, waiting up to 30 s.
