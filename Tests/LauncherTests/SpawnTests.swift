@@ -71,6 +71,16 @@ struct SpawnTests {
         #expect(Int(childLines.last ?? "") ?? 99 <= 3, "NO_NETWORK: only loopback: \(childLines)")
     }
 
+    @Test func emptyAppAndUnsetEnv() async throws {
+        let portal = try await FlatpakPortalFixture()
+        let out = try portal.outputFile("out")
+        defer { close(out.fd) }
+        let pid = try await portal.spawn(["sh", "-c", "ls -A /app | wc -l; echo \"home=${HOME:-unset}\""], fds: [1: out.fd],
+                                         flags: 256, options: ["unset-env": .array(element: .string, [.string("HOME")])])
+        _ = try await portal.exitStatus(pid)
+        #expect(portal.contents(out.path) == "0\nhome=unset\n")
+    }
+
     @Test func spawnSignalReachesTheSandboxedProcess() async throws {
         let portal = try await FlatpakPortalFixture()
         let out = try portal.outputFile("out"), err = try portal.outputFile("err")
