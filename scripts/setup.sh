@@ -57,3 +57,17 @@ dbus-run-session -- sh -c '
     burrow permission-set devices camera org.example.Hello yes
     burrow permission-show org.example.Hello
 ' 2>/dev/null
+
+# A file shared with the app through the document portal: the portal is
+# D-Bus-activated, the file is exported and granted to org.example.Hello,
+# and the app reads it inside its sandbox at /run/flatpak/doc/ID/NAME —
+# the only file of the host it can see.
+echo "A note for org.example.Hello, shared by the document portal." >"$demo/shared-note.txt"
+dbus-run-session -- sh -c '
+    set -e
+    dbus-update-activation-environment BURROW_PERMISSION_DB XDG_RUNTIME_DIR
+    documents="-d org.freedesktop.portal.Documents -o /org/freedesktop/portal/documents"
+    id=$(gdbus call --session $documents -m org.freedesktop.portal.Documents.Add 3 true false 3<"$0" | tr -d "(),'\''")
+    gdbus call --session $documents -m org.freedesktop.portal.Documents.GrantPermissions "$id" org.example.Hello "[\"read\"]" >/dev/null
+    burrow run --command=cat org.example.Hello "/run/flatpak/doc/$id/shared-note.txt"
+' "$demo/shared-note.txt" 2>/dev/null

@@ -17,6 +17,37 @@ struct LifecycleTests {
         try await portal.waitUntilNameIsFree()
     }
 
+    @Test func theStoreSurvivesAFloodOfCallsAndReaders() async throws {
+        let portal = try await DocumentDaemon()
+        let path = try portal.makeFile("flood.txt", contents: "steady")
+        // 100 concurrent Adds (half of them reusing; the private bus allows
+        // 128 pending replies per connection) while 8 readers hammer the
+        // mount and bogus calls arrive in between.
+        let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+            for index in 0..<100 {
+                group.addTask {
+                    if index % 10 == 0 { _ = try? await portal.info("no-such-document") }
+                    return try await portal.add(portal.open(path, O_RDONLY), reuse: index % 2 == 0)
+                }
+            }
+            group.addTask {
+                let readers = try await portal.shell("""
+                    for reader in 1 2 3 4 5 6 7 8; do
+                        ( for round in $(seq 50); do ls "$DOC" >/dev/null; cat "$DOC"/*/flood.txt >/dev/null 2>&1; done ) &
+                    done
+                    wait
+                    """)
+                #expect(readers.status == 0, "\(readers.stderr)")
+                return nil
+            }
+            return try await group.reduce(into: Set<String>()) { if let id = $1 { $0.insert(id) } }
+        }
+        #expect(ids.count == 51, "one reused id and 50 unique ones")
+        let after = try await portal.shell("cat \"$DOC/\(ids.sorted().first!)/flood.txt\"")
+        #expect(after.stdout == "steady")
+        #expect(portal.isMounted)
+    }
+
     @Test func persistentDocumentsSurviveARestartTransientOnesDoNot() async throws {
         let portal = try await DocumentDaemon()
         let kept = try await portal.addFile("keep.txt", contents: "kept", persistent: true)
