@@ -11,7 +11,7 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "burrow-flatpak-portal",
         abstract: "Serve org.freedesktop.portal.Flatpak: Spawn sibling and sub-sandboxes for sandboxed apps.",
-        discussion: "New sandboxes are started with `burrow run` ($BURROW_LAUNCHER, or the burrow next to this program).",
+        discussion: "New sandboxes are planned as `burrow run` plans them and started with bwrap from this process.",
         version: BurrowVersion.string
     )
 
@@ -32,15 +32,13 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
             guard let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/") else {
                 throw PortalError.failed("XDG_RUNTIME_DIR is not set; sandboxes keep their instance records there")
             }
-            let processes = SpawnedProcesses(connection: connection, runtimeDirectory: runtime, logger: logger)
+            let processes = SpawnedProcesses(connection: connection, logger: logger)
             let monitors = UpdateMonitors(connection: connection, pollInterval: .seconds(max(1, pollInterval)), logger: logger)
             _ = connection.onPeerVanished { name in
                 processes.callerVanished(name)
                 monitors.callerVanished(name)
             }
-            let launcher = LauncherProcess.executable(environment: environment)
-            logger.info("starting sandboxes with \(launcher)")
-            let service = FlatpakService(processes: processes, monitors: monitors, launcher: launcher, environment: environment, logger: logger)
+            let service = FlatpakService(processes: processes, monitors: monitors, environment: environment, logger: logger)
             try await connection.export(service.definition, at: FlatpakService.path)
             running.withLock { $0 = processes }
         }

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import PortalCommon
+import Runtime
 
 /// `org.freedesktop.portal.Flatpak`, version 8: Spawn, SpawnSignal and
 /// their signals.
@@ -11,7 +12,7 @@ struct FlatpakService {
 
     let processes: SpawnedProcesses
     let monitors: UpdateMonitors
-    let launcher: String
+    let spawner = SpawnerThread()
     let environment: [String: String]
     let logger: Logger
 
@@ -19,22 +20,34 @@ struct FlatpakService {
         DBusInterface(Self.interface, access: .sandboxedOnly, methods: [
             DBusMethod("Spawn", in: [.init("cwd_path", "ay"), .init("argv", "aay"), .init("fds", "a{uh}"),
                                      .init("envs", "a{ss}"), .init("flags", "u"), .init("options", "a{sv}")],
-                       out: [.init("pid", "u")], .immediate { call in
+                       out: [.init("pid", "u")], .deferred { call in
                 guard let caller = try call.identifiedCaller.sandbox else { throw PortalError.notAllowed("Spawn is only for sandboxed apps") }
                 let request = try SpawnRequest(arguments: call.arguments)
                 let sessionBus = !request.flags.contains(.sandbox) || request.sandboxFlags.contains(.sessionBus)
-                let started = try LauncherProcess.start(
-                    launcher, arguments: { (slot: Int32) throws(PortalError) -> [String] in
-                        try request.launcherArguments(for: caller, instanceIDSlot: slot)
-                    },
-                    descriptors: request.descriptors,
-                    environment: LauncherProcess.environment(from: environment, clear: request.flags.contains(.clearEnvironment),
-                                                             sessionBus: sessionBus))
-                processes.track(started, as: .init(pid: started.pid, owner: call.sender,
-                                                   watchBus: request.flags.contains(.watchBus),
-                                                   notifyStart: request.flags.contains(.notifyStart)))
-                logger.debug("spawned \(request.argv[0]) for \(caller.appID.rawValue) as \(started.pid)")
-                return [.uint32(UInt32(started.pid))]
+                let environment = SpawnEnvironment.from(self.environment, clear: request.flags.contains(.clearEnvironment),
+                                                        sessionBus: sessionBus)
+                // Planned and started in this process: no launcher process
+                // to start and link first, which is most of a spawn's cost.
+                let pid: Int32, launch: AppLaunch
+                do {
+                    let launchRequest = try request.launch(for: caller, environment: environment)
+                    let mount = await DocumentStoreMount.find(
+                        runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: environment), environment: environment)
+                    let descriptors = request.descriptors
+                    (launch, pid) = try await spawner.run {
+                        let launch = try AppLaunch.plan(launchRequest, documentPortalMount: mount)
+                        return (launch, try launch.spawn(inherited: descriptors))
+                    }
+                } catch let error as PortalError {
+                    throw error
+                } catch {
+                    throw PortalError.failed("cannot start \(caller.appID.rawValue): \(error)")
+                }
+                try processes.track(pid: pid, instance: launch.instance, as: .init(
+                    pid: pid, owner: call.sender, watchBus: request.flags.contains(.watchBus),
+                    notifyStart: request.flags.contains(.notifyStart)))
+                logger.debug("spawned \(request.argv[0]) for \(caller.appID.rawValue) as \(pid)")
+                return [.uint32(UInt32(pid))]
             }),
             DBusMethod("SpawnSignal", in: [.init("pid", "u"), .init("signal", "u"), .init("to_process_group", "b")],
                        .immediate { call in

@@ -1,4 +1,5 @@
 import PortalCommon
+import Runtime
 
 /// Spawn's flags (org.freedesktop.portal.Flatpak, version 8).
 struct SpawnFlags: OptionSet, Sendable {
@@ -32,12 +33,12 @@ struct SandboxFlags: OptionSet, Sendable {
     static let known = Self(rawValue: 1023)
 }
 
-/// A validated Spawn call, turned into the `burrow run` command line that
-/// starts the new instance. Nothing the app sends reaches the host side's
-/// own environment or option parsing: variables go in as `--env=` for the
-/// sandbox only (the CVE-2021-21261 class: LD_PRELOAD and friends set for
-/// the launcher itself), and the command and its arguments come after the
-/// app ID, where `burrow run` reads nothing as an option.
+/// A validated Spawn call, turned into a launch of the caller's app.
+/// Nothing the app sends reaches the host side's own environment or option
+/// parsing: variables become the sandbox's [Environment] only (the
+/// CVE-2021-21261 class: LD_PRELOAD and friends set for the launcher
+/// itself), and the command and its arguments are the sandbox's argv after
+/// bwrap's `--`.
 struct SpawnRequest {
     let argv: [String]
     let workingDirectory: String?
@@ -108,56 +109,78 @@ struct SpawnRequest {
         self.exposed = exposed
     }
 
-    /// The `burrow run` arguments (after the program name) for a caller.
-    func launcherArguments(for caller: AppInfo.SandboxedApp, instanceIDSlot: Int32) throws(PortalError) -> [String] {
+    /// The launch of a new instance of the caller's app, as Spawn asks.
+    func launch(for caller: AppInfo.SandboxedApp, environment: [String: String]) throws(PortalError) -> AppLaunch.Request {
         let instance = caller.info.instance
-        var arguments = ["run"]
-        if let branch = instance.branch { arguments.append("--branch=\(branch)") }
-        if let arch = instance.arch { arguments.append("--arch=\(arch)") }
+        guard let arch = instance.arch, let branch = instance.branch else {
+            throw .failed("the caller's /.flatpak-info names no arch or branch: it was not started from an installation")
+        }
+        let ref: FlatpakRef
+        do { ref = try FlatpakRef(kind: .app, id: caller.appID, arch: arch, branch: branch) } catch { throw error.portalError }
+        guard let installation = [Installation.user(environment: environment), Installation.system(environment: environment)]
+            .first(where: { (try? $0.activeCommit(of: ref)) != nil }) else {
+            throw .notFound("\(ref) is not installed any more")
+        }
+        var request = AppLaunch.Request(installation: installation, app: ref, environment: environment)
         if !flags.contains(.latestVersion) {
             // The caller's own commits: a sibling runs the same code even
             // if an update was installed since the caller started.
-            if let commit = instance.appCommit { arguments.append("--commit=\(commit)") }
-            if let commit = instance.runtimeCommit { arguments.append("--runtime-commit=\(commit)") }
+            request.commit = instance.appCommit
+            request.runtimeCommit = instance.runtimeCommit
         }
-        if flags.contains(.emptyApp) { arguments.append("--empty-app") }
-        if flags.contains(.noNetwork) { arguments.append("--unshare=network") }
-        if flags.contains(.sandbox) { arguments += try subSandboxArguments(parent: caller) }
-        arguments += descriptors.keys.filter { $0 > 2 }.sorted().map { "--forward-fd=\($0)" }
-        arguments.append("--instance-id-fd=\(instanceIDSlot)")
-        if let workingDirectory { arguments.append("--cwd=\(workingDirectory)") }
-        arguments += environment.keys.sorted().map { "--env=\($0)=\(environment[$0]!)" }
-        arguments += unsetEnvironment.map { "--unset-env=\($0)" }
-        arguments += ["--command=\(argv[0])", caller.appID.rawValue]
-        arguments += argv.dropFirst()
-        return arguments
+        request.command = argv[0]
+        request.arguments = Array(argv.dropFirst())
+        request.workingDirectory = workingDirectory
+        request.sandboxed = flags.contains(.sandbox)
+        request.emptyApp = flags.contains(.emptyApp)
+        request.forwarded = Set(descriptors.keys.filter { $0 > 2 })
+        request.extraContext = try context(parent: caller)
+        return request
     }
 
-    /// A sub-sandbox starts from nothing (`--sandbox`) and gets back only
-    /// what sandbox-flags asks for *and* the parent holds: it can never
-    /// have more than its parent.
-    private func subSandboxArguments(parent: AppInfo.SandboxedApp) throws(PortalError) -> [String] {
-        let context = parent.info.context
-        var arguments = ["--sandbox"]
-        func keep(_ flag: SandboxFlags, sockets: [PermissionContext.Socket] = [], devices: [PermissionContext.Device] = []) {
-            guard sandboxFlags.contains(flag) else { return }
-            arguments += sockets.filter { context.sockets.contains($0) }.map { "--socket=\($0.rawValue)" }
-            arguments += devices.filter { context.devices.contains($0) }.map { "--device=\($0.rawValue)" }
+    /// What the new sandbox gets on top of the app's context (or, for a
+    /// sub-sandbox, instead of it): written as a keyfile [Context], like
+    /// the command line's options, so the same parser reads both.
+    private func context(parent: AppInfo.SandboxedApp) throws(PortalError) -> PermissionContext {
+        let keyFile = KeyFile(fileName: "Spawn")
+        do {
+            var shared: [String] = []
+            if flags.contains(.noNetwork) { shared.append("!network") }
+            var sockets: [String] = [], devices: [String] = [], filesystems: [String] = []
+            if flags.contains(.sandbox) {
+                // A sub-sandbox gets back only what sandbox-flags asks for
+                // *and* the parent holds: never more than its parent.
+                let held = parent.info.context
+                func keep(_ flag: SandboxFlags, _ wanted: [PermissionContext.Socket] = [], _ wantedDevices: [PermissionContext.Device] = []) {
+                    guard sandboxFlags.contains(flag) else { return }
+                    sockets += wanted.filter { held.sockets.contains($0) }.map(\.rawValue)
+                    devices += wantedDevices.filter { held.devices.contains($0) }.map(\.rawValue)
+                }
+                keep(.display, [.wayland, .x11, .fallbackX11])
+                keep(.sound, [.pulseaudio])
+                keep(.gpu, [], [.dri])
+                keep(.kvm, [], [.kvm])
+                keep(.sharedMemory, [], [.shm])
+                keep(.allDevices, [], [.all])
+                if !exposed.isEmpty {
+                    guard let instancePath = parent.info.instance.instancePath, instancePath.hasPrefix("/") else {
+                        throw PortalError.invalidArgument("sandbox-expose needs the caller's instance-path, which its /.flatpak-info lacks")
+                    }
+                    filesystems = exposed.map { "\(instancePath)/sandbox/\($0.name)\($0.readOnly ? ":ro" : "")" }
+                }
+            }
+            for (key, values) in [("shared", shared), ("sockets", sockets), ("devices", devices), ("filesystems", filesystems)]
+                where !values.isEmpty {
+                try keyFile.set(values, forKey: key, in: "Context")
+            }
+            if !unsetEnvironment.isEmpty { try keyFile.set(unsetEnvironment, forKey: "unset-environment", in: "Context") }
+            for (name, value) in environment { try keyFile.set(value, forKey: name, in: "Environment") }
+            return try PermissionContext(keyFile: keyFile)
+        } catch let error as PortalError {
+            throw error
+        } catch {
+            throw .invalidArgument("the Spawn request cannot be expressed as a sandbox context: \(error)")
         }
-        keep(.display, sockets: [.wayland, .x11, .fallbackX11])
-        keep(.sound, sockets: [.pulseaudio])
-        keep(.gpu, devices: [.dri])
-        keep(.kvm, devices: [.kvm])
-        keep(.sharedMemory, devices: [.shm])
-        keep(.allDevices, devices: [.all])
-        guard let instancePath = parent.info.instance.instancePath, instancePath.hasPrefix("/") else {
-            if exposed.isEmpty { return arguments }
-            throw .invalidArgument("sandbox-expose needs the caller's instance-path, which its /.flatpak-info lacks")
-        }
-        for (name, readOnly) in exposed {
-            arguments.append("--filesystem=\(instancePath)/sandbox/\(name)\(readOnly ? ":ro" : "")")
-        }
-        return arguments
     }
 
     private static func text(_ bytes: [UInt8]) -> String {

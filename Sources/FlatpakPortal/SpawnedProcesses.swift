@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Logging
 import PortalCommon
+import Runtime
 import Synchronization
 
 /// The sandboxes Spawn started, per caller: reaps them, announces their
@@ -18,44 +19,44 @@ final class SpawnedProcesses: Sendable {
 
     private let connection: BusConnection
     private let logger: Logger
-    private let runtimeDirectory: String
-    private let children = Mutex<[pid_t: (child: Child, instance: String?)]>([:])
+    private let children = Mutex<[pid_t: (child: Child, instance: InstanceRecord)]>([:])
     // Dispatch sources are only touched from their own queue; kept here so
     // they live as long as the child.
     private let sources = Mutex<[pid_t: SendableSource]>([:])
 
-    init(connection: BusConnection, runtimeDirectory: String, logger: Logger) {
+    init(connection: BusConnection, logger: Logger) {
         self.connection = connection
-        self.runtimeDirectory = runtimeDirectory
         self.logger = logger
     }
 
-    /// Tracks a started `burrow run`. Its start (SpawnStarted) and exit
+    /// Tracks a started sandbox. Its start (SpawnStarted) and exit
     /// (SpawnExited) are handled on one serial queue, so the start is
     /// always announced first — also for a child that exits at once.
-    func track(_ started: LauncherProcess.Started, as child: Child) {
-        children.withLock { $0[child.pid] = (child, nil) }
+    func track(pid: Int32, instance: InstanceRecord, as child: Child) throws(PortalError) {
+        let pidfd = burrow_pidfd_open(pid, 0)
+        guard pidfd >= 0 else { throw .failed("cannot watch process \(pid): \(String(cString: strerror(errno)))") }
+        children.withLock { $0[child.pid] = (child, instance) }
         let queue = DispatchQueue(label: "spawn-\(child.pid)")
-        queue.async { [self] in
-            let instance = readInstanceID(started.instanceID)
-            children.withLock { $0[child.pid]?.instance = instance }
-            if child.notifyStart {
-                if let instance { waitForSandbox(instance: instance, pidfd: started.pidfd) }
+        if child.notifyStart {
+            queue.async { [self] in
+                waitForSandbox(instance, pidfd: pidfd)
                 connection.emitSignal(path: FlatpakService.path, interface: FlatpakService.interface, member: "SpawnStarted",
                                       [.uint32(UInt32(child.pid)), .uint32(0)], destination: child.owner)
             }
         }
-        let source = DispatchSource.makeReadSource(fileDescriptor: started.pidfd, queue: queue)
+        let source = DispatchSource.makeReadSource(fileDescriptor: pidfd, queue: queue)
         source.setEventHandler { [self] in
             var status: Int32 = 0
             guard waitpid(child.pid, &status, WNOHANG) == child.pid else { return }
             source.cancel()
             children.withLock { _ = $0.removeValue(forKey: child.pid) }
             _ = sources.withLock { $0.removeValue(forKey: child.pid) }
+            // The sandbox is gone: so is its record.
+            try? FileManager.default.removeItem(atPath: instance.directory)
             connection.emitSignal(path: FlatpakService.path, interface: FlatpakService.interface, member: "SpawnExited",
                                   [.uint32(UInt32(child.pid)), .uint32(UInt32(bitPattern: status))], destination: child.owner)
         }
-        source.setCancelHandler { close(started.pidfd) }
+        source.setCancelHandler { close(pidfd) }
         sources.withLock { $0[child.pid] = SendableSource(source) }
         source.resume()
     }
@@ -73,7 +74,7 @@ final class SpawnedProcesses: Sendable {
             guard killpg(child.pid, number) == 0 else { throw .failed("cannot signal process group \(pid): \(String(cString: strerror(errno)))") }
             return
         }
-        let target = instance.flatMap(appProcess(instance:)) ?? child.pid
+        let target = instance.appPID ?? child.pid
         let pidfd = burrow_pidfd_open(target, 0)
         guard pidfd >= 0 else { throw .failed("process \(pid) is gone") }
         defer { close(pidfd) }
@@ -102,42 +103,12 @@ final class SpawnedProcesses: Sendable {
 
     // MARK: -
 
-    private func readInstanceID(_ fd: Int32) -> String? {
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 256)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += buffer[..<count]
-        }
-        let id = String(decoding: bytes, as: UTF8.self)
-        // A single path element, as the launcher makes them.
-        return !id.isEmpty && id.allSatisfy({ $0.isLetter || $0.isNumber }) ? id : nil
-    }
-
-    private func bwrapChild(instance: String) -> pid_t? {
-        let path = "\(runtimeDirectory)/.flatpak/\(instance)/bwrapinfo.json"
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let pid = object["child-pid"] as? Int, pid > 0 else { return nil }
-        return pid_t(pid)
-    }
-
-    /// The app: the first child of bwrap's init (pid 1 in the sandbox).
-    private func appProcess(instance: String) -> pid_t? {
-        guard let initPID = bwrapChild(instance: instance),
-              let text = try? String(contentsOfFile: "/proc/\(initPID)/task/\(initPID)/children", encoding: .utf8) else { return nil }
-        return text.split(separator: " ").first.flatMap { pid_t($0) }
-    }
-
-    /// Until the sandbox's app process exists or the launcher has exited.
-    private func waitForSandbox(instance: String, pidfd: Int32) {
+    /// Until the sandbox's app process exists or bwrap has exited.
+    private func waitForSandbox(_ instance: InstanceRecord, pidfd: Int32) {
         var poller = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
         for _ in 0..<5000 {
-            if appProcess(instance: instance) != nil { return }
-            // Readable pidfd: the launcher (bwrap) already exited.
+            if instance.appPID != nil { return }
+            // A readable pidfd: bwrap already exited.
             if poll(&poller, 1, 1) > 0 { return }
         }
     }

@@ -39,3 +39,45 @@ public enum SandboxExec {
         throw SandboxError("cannot run \(commandLine[0]): \(String(cString: strerror(errno)))")
     }
 }
+
+extension SandboxExec {
+    /// Starts bwrap as a child instead (the Flatpak portal's Spawn): every
+    /// descriptor at its slot (the plan's and the caller's alike), nothing
+    /// else inherited, a process group of its own, default signals.
+    public static func spawn(_ commandLine: [String], descriptors: [Int32: UnixFD],
+                             environment: [String: String]) throws(SandboxError) -> Int32 {
+        let highest = (descriptors.keys.max() ?? 2) + 1
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // Out of the way first (above every slot), then into place.
+        var staged: [(Int32, Int32)] = []
+        defer { staged.forEach { close($0.1) } }
+        for (slot, fd) in descriptors {
+            let raw = fd.withRawDescriptor { fcntl($0, F_DUPFD_CLOEXEC, highest) }
+            guard raw >= 0 else { throw SandboxError("cannot prepare descriptor \(slot): \(String(cString: strerror(errno)))") }
+            staged.append((slot, raw))
+        }
+        for (slot, raw) in staged { posix_spawn_file_actions_adddup2(&actions, raw, slot) }
+        burrow_spawn_addclosefrom(&actions, highest)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var all = sigset_t(), none = sigset_t()
+        sigfillset(&all)
+        sigemptyset(&none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
+
+        let argv = commandLine.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, commandLine[0], &actions, &attributes, argv, envp)
+        guard result == 0 else { throw SandboxError("cannot start \(commandLine[0]): \(String(cString: strerror(result)))") }
+        return pid
+    }
+}

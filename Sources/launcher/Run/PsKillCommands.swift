@@ -10,7 +10,7 @@ struct PsCommand: AsyncParsableCommand {
 
     func run() async throws {
         var table = TablePrinter(titles: ["Instance", "PID", "Child-PID", "Application", "Runtime"])
-        for instance in InstanceRecord.running(runtimeDirectory: RunCommand.runtimeDirectory()) {
+        for instance in InstanceRecord.running(runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: ProcessInfo.processInfo.environment)) {
             table.append([instance.id, String(instance.bwrapPID), instance.childPID.map(String.init) ?? "-",
                           instance.info.appID.rawValue, instance.info.runtime?.partial ?? "-"])
         }
@@ -25,7 +25,7 @@ struct KillCommand: AsyncParsableCommand {
     @Argument(help: "Instance ID or application ID.") var target: String
 
     func run() async throws {
-        let matching = InstanceRecord.running(runtimeDirectory: RunCommand.runtimeDirectory())
+        let matching = InstanceRecord.running(runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: ProcessInfo.processInfo.environment))
             .filter { $0.id == target || $0.info.appID.rawValue == target }
         guard !matching.isEmpty else { throw CLIError("\(target) is not running") }
         for instance in matching where kill(instance.bwrapPID, SIGKILL) != 0 && errno != ESRCH {
@@ -43,7 +43,7 @@ struct EnterCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "Its arguments, passed on verbatim.") var arguments: [String] = []
 
     func run() async throws {
-        let matching = InstanceRecord.running(runtimeDirectory: RunCommand.runtimeDirectory())
+        let matching = InstanceRecord.running(runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: ProcessInfo.processInfo.environment))
             .filter { $0.id == target || $0.info.appID.rawValue == target }
         guard let instance = matching.first else { throw CLIError("\(target) is not running") }
         guard matching.count == 1 else {

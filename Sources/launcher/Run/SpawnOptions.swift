@@ -17,12 +17,6 @@ struct SpawnOptions: ParsableArguments {
         if let bad = forwardFD.first(where: { $0 < 0 }) { throw ValidationError("--forward-fd \(bad) is not a descriptor") }
     }
 
-    /// The plan's first slot, above every forwarded descriptor with room
-    /// for the launcher's two slots (sync and info) just below it.
-    var firstSlot: Int32 { max(10, (forwardFD.max() ?? 0) + 3) }
-    var infoSlot: Int32 { firstSlot - 1 }
-    var syncSlot: Int32 { firstSlot - 2 }
-
     /// Writes the instance ID to --instance-id-fd and closes it, so the
     /// spawner can find $XDG_RUNTIME_DIR/.flatpak/ID/bwrapinfo.json.
     func reportInstance(_ id: String) throws {

@@ -1,44 +1,57 @@
 import Foundation
 import Glibc
-import PortalCommon
+public import PortalCommon
 
 /// A running sandbox as recorded in `$XDG_RUNTIME_DIR/.flatpak/INSTANCE/`,
 /// Flatpak's layout, so that burrow's and upstream's portals and `ps` tools
-/// find it: `info` (the sandbox's /.flatpak-info), `pid` (bwrap — burrow
-/// execs into it, so it is our own pid), `bwrapinfo.json` (written by bwrap
-/// through --info-fd: the pid of the sandbox's first process).
-struct InstanceRecord {
+/// find it: `info` (the sandbox's /.flatpak-info), `pid` (bwrap's),
+/// `bwrapinfo.json` (written by bwrap through --info-fd: the pid of the
+/// sandbox's first process).
+public struct InstanceRecord: Sendable {
 
-    let id: String
-    let directory: String
+    public let id: String
+    public let directory: String
 
     static func base(runtimeDirectory: String) -> String { runtimeDirectory + "/.flatpak" }
 
     static func create(id: String, info: FlatpakInfo, runtimeDirectory: String) throws -> InstanceRecord {
         let record = InstanceRecord(id: id, directory: base(runtimeDirectory: runtimeDirectory) + "/" + id)
         try AtomicFile.write(info.serialized(fileName: record.directory + "/info"), to: record.directory + "/info")
-        try AtomicFile.write("\(getpid())\n", to: record.directory + "/pid")
         return record
+    }
+
+    /// Records bwrap's pid: our own when burrow execs into bwrap, the
+    /// child's when a portal spawns it.
+    func recordPID(_ pid: pid_t) throws {
+        try AtomicFile.write("\(pid)\n", to: directory + "/pid")
     }
 
     func openBwrapInfo() throws -> UnixFD {
         let fd = open(directory + "/bwrapinfo.json", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw CLIError("cannot create \(directory)/bwrapinfo.json: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SandboxError("cannot create \(directory)/bwrapinfo.json: \(String(cString: strerror(errno)))") }
         return UnixFD(takingOwnershipOf: fd)
+    }
+
+    /// The pid of the sandbox's app: the first child of bwrap's init
+    /// (pid 1 inside), once bwrap has reported it.
+    public var appPID: Int32? {
+        guard let initPID = Self.childPID(directory + "/bwrapinfo.json"),
+              let text = try? String(contentsOfFile: "/proc/\(initPID)/task/\(initPID)/children", encoding: .utf8) else { return nil }
+        return text.split(separator: " ").first.flatMap { Int32($0) }
     }
 
     // MARK: Reading
 
-    struct Running {
-        let id: String
-        let bwrapPID: Int32
-        let childPID: Int32?
-        let info: FlatpakInfo
+    public struct Running: Sendable {
+        public let id: String
+        public let bwrapPID: Int32
+        public let childPID: Int32?
+        public let info: FlatpakInfo
     }
 
     /// The instances whose bwrap still runs. Records of sandboxes that have
     /// ended are removed on the way, as Flatpak does.
-    static func running(runtimeDirectory: String) -> [Running] {
+    public static func running(runtimeDirectory: String) -> [Running] {
         let base = base(runtimeDirectory: runtimeDirectory)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
         var result: [Running] = []

@@ -1,20 +1,19 @@
 import Foundation
 import PortalCommon
-import Runtime
 
 /// Which buses a sandbox gets. Session bus: none (no session bus on the
 /// host), the real one (`--socket=session-bus`), or — Flatpak's default — a
 /// filtering proxy. System bus: the real one with `--socket=system-bus`, a
 /// proxy when the app has `[System Bus Policy]` rules, else none.
-struct SessionBus {
+struct SandboxBuses {
     var socket: String?
     var systemSocket: String?
     /// Served by one xdg-dbus-proxy process.
     var proxies: [DBusProxy] = []
 
-    static func choose(appID: AppID, context: PermissionContext, instanceID: String, runtimeDirectory: String) throws -> SessionBus {
-        let environment = ProcessInfo.processInfo.environment
-        var buses = SessionBus()
+    static func choose(appID: AppID, context: PermissionContext, instanceID: String, runtimeDirectory: String,
+                       environment: [String: String]) throws -> SandboxBuses {
+        var buses = SandboxBuses()
         let proxyDirectory = runtimeDirectory + "/.dbus-proxy"
         if let address = environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty {
             if let proxy = DBusProxy(appID: appID, busAddress: address, proxySocket: "\(proxyDirectory)/session-bus-proxy-\(instanceID)",

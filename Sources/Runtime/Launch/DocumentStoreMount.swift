@@ -4,15 +4,15 @@ import PortalCommon
 
 /// Where the document portal's store is mounted, so the sandbox can get
 /// its app's view at /run/flatpak/doc.
-enum DocumentStoreMount {
+public enum DocumentStoreMount {
     /// `$XDG_RUNTIME_DIR/doc` when a store is mounted there. Otherwise the
     /// portal is asked (GetMountPoint, which D-Bus-activates it, as flatpak
     /// does); no portal, no bus, or no answer within 5 s: no documents.
-    static func find(runtimeDirectory: String) async -> String? {
+    public static func find(runtimeDirectory: String, environment: [String: String]) async -> String? {
         let mount = runtimeDirectory + "/doc"
         if isServed(mount) { return mount }
-        guard let address = ProcessInfo.processInfo.environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty,
-              let bus = try? await BusConnection.connect(.session) else { return nil }
+        guard let address = environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty,
+              let bus = try? await BusConnection.connect(.address(address)) else { return nil }
         defer { bus.close() }
         guard let reply = try? await bus.call("org.freedesktop.portal.Documents", "/org/freedesktop/portal/documents",
                                               "org.freedesktop.portal.Documents", "GetMountPoint", timeout: .seconds(5)),

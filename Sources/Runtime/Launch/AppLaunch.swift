@@ -1,0 +1,165 @@
+import Foundation
+import Glibc
+public import PortalCommon
+
+/// One start of an installed app in its sandbox, planned and ready to go:
+/// `burrow run` execs it, the Flatpak portal spawns it. Everything the two
+/// share — which deployments, which context, the buses, the document
+/// store, the instance record, the bwrap command line — is decided here.
+public struct AppLaunch: Sendable {
+    public struct Request: Sendable {
+        public var installation: Installation
+        public var app: FlatpakRef
+        /// A deployed commit to run instead of the active one (Spawn runs
+        /// the caller's own commits).
+        public var commit: String?
+        public var runtimeCommit: String?
+        public var command: String?
+        public var arguments: [String] = []
+        public var workingDirectory: String?
+        /// Grants on top of the app's own (the command line's --socket, …).
+        public var extraContext = PermissionContext()
+        /// A sub-sandbox: the context starts from nothing, never the app's
+        /// metadata or overrides.
+        public var sandboxed = false
+        /// An empty /app (Spawn's EMPTY_APP).
+        public var emptyApp = false
+        /// Descriptors the sandbox inherits at their numbers; the plan's own
+        /// slots go above them.
+        public var forwarded: Set<Int32> = []
+        /// The environment the launch is decided from: the session's
+        /// locale and terminal, bus addresses, HOME, XDG_RUNTIME_DIR.
+        public var environment: [String: String]
+
+        public init(installation: Installation, app: FlatpakRef, environment: [String: String]) {
+            self.installation = installation
+            self.app = app
+            self.environment = environment
+        }
+    }
+
+    public let instance: InstanceRecord
+    /// bwrap and its options; the app's command after `--`.
+    public let commandLine: [String]
+    /// What goes in bwrap's descriptor table, by slot.
+    public let descriptors: [Int32: UnixFD]
+    public let forwarded: Set<Int32>
+    let proxy: DBusProxy.Started?
+    /// Grants left out and why, for the launcher to show.
+    public let notes: [String]
+
+    /// Plans the launch. The only wait (asking the document portal where
+    /// its store is) comes first; everything after it, from starting the
+    /// D-Bus proxy on, runs on the caller's thread without suspending, so a
+    /// caller that then execs does so on the thread that started the proxy
+    /// (bwrap's --die-with-parent follows the parent *thread*).
+    public static func prepare(_ request: Request) async throws -> AppLaunch {
+        let runtimeDirectory = SandboxPlan.User.runtimeDirectory(environment: request.environment)
+        let mount = await DocumentStoreMount.find(runtimeDirectory: runtimeDirectory, environment: request.environment)
+        return try plan(request, documentPortalMount: mount)
+    }
+
+    /// `prepare` without the wait, for callers that must run it on a thread
+    /// of their choosing: children started here (the D-Bus proxy) die with
+    /// the calling thread.
+    public static func plan(_ request: Request, documentPortalMount: String?) throws -> AppLaunch {
+        let installation = request.installation, appRef = request.app
+        guard let active = try installation.deployment(for: appRef) else { throw SandboxError("\(appRef) is not installed") }
+        let deployment = try request.commit.map { try installation.deployment(for: appRef, commit: $0) } ?? active
+        guard let runtimeRef = deployment.metadata.runtime else { throw SandboxError("\(appRef) names no runtime in its metadata") }
+        // The metadata names the runtime exactly: look it up, no pattern search.
+        var found: Deployment?
+        for candidate in [Installation.user(environment: request.environment), Installation.system(environment: request.environment)]
+            where found == nil {
+            found = try candidate.deployment(for: runtimeRef)
+            if let commit = request.runtimeCommit, found != nil { found = try candidate.deployment(for: runtimeRef, commit: commit) }
+        }
+        guard let runtime = found else { throw SandboxError("\(appRef.id) needs \(runtimeRef.partial), which is not installed") }
+        guard let commandName = request.command ?? deployment.metadata.command else {
+            throw SandboxError("\(appRef.id) has no command in its metadata; pass --command")
+        }
+
+        let environment = request.environment
+        let user = try SandboxPlan.User.current(environment: environment)
+        // Metadata, then system and user overrides, then the request's own.
+        let base = request.sandboxed ? PermissionContext()
+            : try Installation.effectiveContext(of: appRef.id, metadata: deployment.metadata.context)
+        let context = base.merging(request.extraContext)
+        let instanceID = try InstanceRecord.reserveID(runtimeDirectory: user.runtimeDirectory)
+        let buses = try SandboxBuses.choose(appID: appRef.id, context: context, instanceID: instanceID,
+                                            runtimeDirectory: user.runtimeDirectory, environment: environment)
+        let info = try FlatpakInfo(appID: appRef.id, runtime: runtimeRef, instance: .init(
+            instanceID: instanceID, instancePath: "\(user.home)/.var/app/\(appRef.id.rawValue)",
+            appPath: deployment.filesPath, appCommit: deployment.commit,
+            runtimePath: runtime.filesPath, runtimeCommit: runtime.commit,
+            branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10",
+            sessionBusProxy: buses.proxies.contains(where: \.isSessionBus),
+            systemBusProxy: buses.proxies.contains { !$0.isSessionBus }), context: context)
+        // The proxy starts now and comes up while the sandbox is planned;
+        // it is waited for only right before bwrap starts.
+        let proxy = buses.proxies.isEmpty ? nil : try DBusProxy.start(proxies: buses.proxies, info: Array(try info.serialized().utf8))
+        // Display variables are set by the plan, and only for granted sockets.
+        let passed = environment.filter { ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM"].contains($0.key) }
+        var input = SandboxPlan.Input(
+            appID: appRef.id, appFiles: request.emptyApp ? nil : deployment.filesPath, runtimeFiles: runtime.filesPath,
+            runtimeLayout: try RuntimeLayout.inspect(filesDirectory: runtime.filesPath), info: info, context: context,
+            user: user, command: commandName, arguments: request.arguments, environment: passed,
+            workingDirectory: request.workingDirectory,
+            documentPortalMount: documentPortalMount,
+            userInstallation: installation.scope == .user ? installation.path : nil,
+            sessionBusSocket: buses.socket, systemBusSocket: buses.systemSocket,
+            hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
+        input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 3)
+        let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
+        for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        let plan = try SandboxPlan(input, hostPaths: hostPaths)
+        let instance = try InstanceRecord.create(id: instanceID, info: info, runtimeDirectory: user.runtimeDirectory)
+        // bwrap writes {"child-pid": N} to --info-fd once the sandbox's
+        // first process exists: what flatpak's bwrapinfo.json holds, and
+        // what upstream portals read to find the sandbox. Its slot and the
+        // proxy's sync slot sit just below the plan's first.
+        let infoSlot = input.firstSlot - 1, syncSlot = input.firstSlot - 2
+        var descriptors = try plan.openDescriptors()
+        descriptors[infoSlot] = try instance.openBwrapInfo()
+        var commandLine = plan.commandLine()
+        commandLine.insert(contentsOf: ["--info-fd", String(infoSlot)], at: 1)
+        if let proxy {
+            try proxy.waitUntilReady()
+            // bwrap holds the proxy's pipe for the sandbox's lifetime; when
+            // the sandbox ends, the pipe closes and the proxy exits.
+            descriptors[syncSlot] = proxy.readyAndKeepAlive
+            commandLine.insert(contentsOf: ["--sync-fd", String(syncSlot)], at: 1)
+        }
+        return AppLaunch(instance: instance, commandLine: commandLine, descriptors: descriptors,
+                         forwarded: request.forwarded, proxy: proxy, notes: plan.notes)
+    }
+
+    /// Becomes bwrap (as `flatpak run` does): bwrap's pid is ours.
+    public func exec() throws -> Never {
+        try instance.recordPID(getpid())
+        try SandboxExec.replaceProcess(with: commandLine, descriptors: descriptors, forwarded: forwarded)
+    }
+}
+
+extension AppLaunch {
+    /// Starts bwrap as a child with `inherited` descriptors at their numbers
+    /// (unset stdio is /dev/null, never the caller's own); returns its pid.
+    /// Call it on the thread that ran `plan`, and one that outlives the
+    /// sandbox: bwrap and the proxy die with the thread that started them.
+    public func spawn(inherited: [Int32: UnixFD]) throws -> Int32 {
+        var table = descriptors
+        for (target, fd) in inherited { table[target] = fd }
+        for target in Int32(0)...2 where table[target] == nil {
+            let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+            guard null >= 0 else { throw SandboxError("cannot open /dev/null") }
+            table[target] = UnixFD(takingOwnershipOf: null)
+        }
+        // bwrap gets no variables of the app's: only what it needs to run.
+        let pid = try SandboxExec.spawn(commandLine, descriptors: table, environment: ["PATH": "/usr/bin:/bin"])
+        try instance.recordPID(pid)
+        return pid
+    }
+}
