@@ -39,8 +39,12 @@ struct QueryTests {
         let id = try await portal.add(portal.open(path, O_RDONLY))
         #expect(try await portal.lookup(path) == id)
         #expect(try await portal.lookup("\(portal.mountPoint)/\(id)/found.txt") == id)
-        #expect(try await portal.lookup(portal.filesDirectory + "/missing.txt") == "")
+        // Resolved first, as upstream's realpath: `..` and `//` still find it.
+        #expect(try await portal.lookup(portal.filesDirectory + "/../files//found.txt") == id)
         #expect(try await portal.lookup("/etc/passwd") == "")
+        // A path that does not exist is an error, not "no document" (upstream 1.16).
+        let missing = await #expect(throws: PortalError.self) { try await portal.lookup(portal.filesDirectory + "/missing.txt") }
+        #expect(missing?.name == ErrorName.notFound)
     }
 
     @Test func infoGivesThePathAndEveryAppsPermissions() async throws {

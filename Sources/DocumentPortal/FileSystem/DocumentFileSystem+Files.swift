@@ -58,8 +58,9 @@ extension DocumentFileSystem {
     func open(_ inode: UInt64, flags: Int32) throws(Errno) -> FuseOpenFile {
         let resolved = try resolve(inode)
         try requireWrite(resolved, ifFlagsWrite: flags)
-        let host = try hostFile(resolved)
-        let fd = try host.reopen(flags: flags)
+        let location = try hostParent(resolved)
+        guard let last = location.last, case .entry(_, _, let device, let hostInode) = last.kind else { throw Errno.isDirectory }
+        let fd = try location.directory.openRegular(last.hostName, device: device, inode: hostInode, flags: flags)
         return FuseOpenFile(handle: register(fd, inode: inode), keepCache: keepCache(inode, fd: fd))
     }
 

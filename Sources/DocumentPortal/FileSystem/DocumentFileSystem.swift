@@ -79,8 +79,25 @@ final class DocumentFileSystem: FuseFileSystem {
     /// from the document's directory, each step checked against the
     /// identity recorded when the kernel first looked it up.
     func hostFile(_ resolved: Resolved) throws(Errno) -> HostFile {
+        let location = try hostParent(resolved)
+        guard let last = location.last else { return location.directory }
+        guard case .entry(_, _, let device, let inode) = last.kind else { throw Errno.staleNFSFileHandle }
+        return try location.directory.child(last.hostName, device: device, inode: inode)
+    }
+
+    /// An entry's host directory (open) and its node.
+    struct HostLocation: ~Copyable {
+        let directory: HostFile
+        /// `nil` when the entry is the exported directory itself.
+        let last: NodeTable.Node?
+    }
+
+    /// The directory holding an entry's host file, and the entry's node;
+    /// `nil` for the node of an exported directory itself (the returned
+    /// file is then that directory).
+    func hostParent(_ resolved: Resolved) throws(Errno) -> HostLocation {
         guard let document = resolved.document else { throw Errno.isDirectory }
-        let chain = state.withLock { state -> [NodeTable.Node] in
+        var chain = state.withLock { state -> [NodeTable.Node] in
             var chain: [NodeTable.Node] = []
             var current = state.nodes[resolved.inode]
             while let node = current, case .entry = node.kind {
@@ -89,18 +106,16 @@ final class DocumentFileSystem: FuseFileSystem {
             }
             return chain.reversed()
         }
-        guard let first = chain.first, case .entry(_, _, let device, let inode) = first.kind else {
-            throw Errno.isDirectory
-        }
+        guard !chain.isEmpty else { throw Errno.isDirectory }
         var file = try HostFile.directory(document.directory, device: document.device, inode: document.inode)
-        if !document.isDirectory {
-            file = try file.child(first.hostName, device: device, inode: inode)
-        }
-        for node in chain.dropFirst() {
+        // A directory document's first node is the exported directory itself.
+        if document.isDirectory { chain.removeFirst() }
+        guard let last = chain.popLast() else { return HostLocation(directory: file, last: nil) }
+        for node in chain {
             guard case .entry(_, _, let device, let inode) = node.kind else { throw Errno.staleNFSFileHandle }
             file = try file.child(node.hostName, device: device, inode: inode)
         }
-        return file
+        return HostLocation(directory: file, last: last)
     }
 
     /// The host directory new names are created in for a directory node:

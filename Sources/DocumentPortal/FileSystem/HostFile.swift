@@ -69,7 +69,26 @@ struct HostFile: ~Copyable {
         return opened
     }
 
-    /// A directory fd for listing and for `*at` calls that refuse burrow_o_path.
+    /// Opens `name` in this directory for I/O in one `openat`, then checks
+    /// that what opened is the regular file a node was made for. Opening is
+    /// harmless before the check: O_NONBLOCK (a FIFO planted under the name
+    /// cannot block us), O_NOCTTY, no O_CREAT, and O_TRUNC only afterwards,
+    /// on the verified descriptor.
+    func openRegular(_ name: String, device: UInt64, inode: UInt64, flags: Int32) throws(Errno) -> Int32 {
+        guard HostFile.isPlainName(name) else { throw Errno.invalidArgument }
+        let safe = (flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_DIRECTORY)) | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC
+        let fd = openat(self.fd, name, safe)
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { let error = Errno(rawValue: errno); close(fd); throw error }
+        guard status.st_mode & S_IFMT == S_IFREG else { close(fd); throw Errno.tooManySymbolicLinkLevels }
+        guard UInt64(status.st_dev) == device, UInt64(status.st_ino) == inode else { close(fd); throw Errno.staleNFSFileHandle }
+        if flags & O_NONBLOCK == 0 { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) }
+        if flags & O_TRUNC != 0, ftruncate(fd, 0) != 0 { let error = Errno(rawValue: errno); close(fd); throw error }
+        return fd
+    }
+
+    /// A directory fd for listing and for `*at` calls that refuse O_PATH.
     func openDirectory() throws(Errno) -> Int32 {
         let opened = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard opened >= 0 else { throw Errno(rawValue: errno) }

@@ -159,13 +159,19 @@ final class DocumentExports: Sendable {
     }
 
     /// Lookup: a host path, or a path inside the store, to its document.
-    func lookup(path: String) -> String? {
+    /// Host paths are resolved first (`..`, `//`, symlinks), as upstream
+    /// does; one that does not exist is NotFound, not "no document".
+    func lookup(path: String) throws(PortalError) -> String? {
         if path.hasPrefix(mountPoint + "/") {
             let parts = path.dropFirst(mountPoint.count + 1).split(separator: "/").map(String.init)
             let id = parts.first == "by-app" ? (parts.count > 2 ? parts[2] : nil) : parts.first
             return id.flatMap { store.document($0)?.id }
         }
-        return store.lookup(hostPath: path)?.id
+        guard let resolved = realpath(path, nil) else {
+            throw .notFound("\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { free(resolved) }
+        return store.lookup(hostPath: String(cString: resolved))?.id
     }
 
     /// The kernel forgets what it cached about the document, in every view,

@@ -71,7 +71,7 @@ struct DocumentsService {
                 return []
             }),
             DBusMethod("Lookup", in: [.init("filename", "ay")], out: [.init("doc_id", "s")], access: .hostOnly, .immediate { call in
-                [.string(documents.lookup(path: Self.path(try call.argument(0))) ?? "")]
+                [.string(try documents.lookup(path: Self.path(try call.argument(0))) ?? "")]
             }),
             DBusMethod("Info", in: [.init("doc_id", "s")], out: [.init("path", "ay"), .init("apps", "a{sas}")],
                        access: .hostOnly, .immediate { call in

@@ -12,48 +12,73 @@ final class DocumentStore: Sendable {
     static let table = "documents"
 
     private let database: PermissionDatabase
-    private let documents: Mutex<[String: Document]>
+    private let documents: Mutex<Index>
+
+    /// Documents by id, and ids by host path (Lookup and reuse_existing
+    /// would otherwise scan every document).
+    private struct Index {
+        var byID: [String: Document] = [:]
+        var byPath: [String: Set<String>] = [:]
+
+        mutating func insert(_ document: Document) {
+            if let old = byID[document.id] { remove(old.id) }
+            byID[document.id] = document
+            byPath[document.hostPath, default: []].insert(document.id)
+        }
+
+        @discardableResult
+        mutating func remove(_ id: String) -> Document? {
+            guard let old = byID.removeValue(forKey: id) else { return nil }
+            byPath[old.hostPath]?.remove(id)
+            if byPath[old.hostPath]?.isEmpty == true { byPath[old.hostPath] = nil }
+            return old
+        }
+
+        func at(_ path: String) -> [Document] {
+            (byPath[path] ?? []).sorted().compactMap { byID[$0] }
+        }
+    }
 
     init(database: PermissionDatabase) throws {
         self.database = database
-        var loaded: [String: Document] = [:]
+        var loaded = Index()
         for (id, entry) in try database.entries(table: Self.table) {
             // An entry we cannot read is left in the table, untouched, rather
             // than deleted on a guess.
-            if let document = Document(id: id, entry: entry) { loaded[id] = document }
+            if let document = Document(id: id, entry: entry) { loaded.insert(document) }
         }
         documents = Mutex(loaded)
     }
 
-    var count: Int { documents.withLock { $0.count } }
+    var count: Int { documents.withLock { $0.byID.count } }
 
     func document(_ id: String) -> Document? {
-        documents.withLock { $0[id] }
+        documents.withLock { $0.byID[id] }
     }
 
     func all() -> [Document] {
-        documents.withLock { Array($0.values) }
+        documents.withLock { Array($0.byID.values) }
     }
 
     /// Documents `app` holds any permission on (every document for nil).
     func documents(visibleTo app: String?) -> [Document] {
-        documents.withLock { all in all.values.filter { app == nil || !$0.permissions(for: app).isEmpty } }
+        documents.withLock { all in all.byID.values.filter { app == nil || !$0.permissions(for: app).isEmpty } }
     }
 
     /// Apps that hold a permission on at least one document.
     func apps() -> Set<String> {
-        documents.withLock { all in Set(all.values.flatMap { $0.permissions.keys }) }
+        documents.withLock { all in Set(all.byID.values.flatMap { $0.permissions.keys }) }
     }
 
     /// The document for `hostPath` that may be handed out again.
     func reusable(hostPath: String, directory: Bool) -> Document? {
         documents.withLock { all in
-            all.values.first { $0.hostPath == hostPath && $0.isDirectory == directory && !$0.flags.contains(.unique) }
+            all.at(hostPath).first { $0.isDirectory == directory && !$0.flags.contains(.unique) }
         }
     }
 
     func lookup(hostPath: String) -> Document? {
-        documents.withLock { all in all.values.first { $0.hostPath == hostPath } }
+        documents.withLock { $0.at(hostPath).first }
     }
 
     /// Adds a document, or returns the existing one for the same path when
@@ -89,7 +114,7 @@ final class DocumentStore: Sendable {
         if !document.flags.contains(.transient) {
             _ = try database.delete(table: Self.table, id: id)
         }
-        documents.withLock { _ = $0.removeValue(forKey: id) }
+        documents.withLock { $0.remove(id) }
         return document
     }
 
@@ -110,7 +135,7 @@ final class DocumentStore: Sendable {
                                  permissions: document.permissions.mapValues(\.names),
                                  data: try GVariantCoding.serialize(document.storedValue))
         }
-        documents.withLock { $0[document.id] = document }
+        documents.withLock { $0.insert(document) }
         return document
     }
 
