@@ -106,7 +106,7 @@ as() {
     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
         HOME="$work/$name/home" XDG_RUNTIME_DIR="$work/$name/run" \
         DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/$name/bus.addr")" \
-        BURROW_USER_DIR="$work/burrow/user" BURROW_LAUNCHER="$bin/burrow" FLATPAK_USER_DIR="$work/flatpak/user" \
+        BURROW_USER_DIR="$work/burrow/user" FLATPAK_USER_DIR="$work/flatpak/user" \
         "$@"
 }
 

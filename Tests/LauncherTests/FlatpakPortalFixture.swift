@@ -31,7 +31,6 @@ final class FlatpakPortalFixture: @unchecked Sendable {
         bus = try PrivateBus(allowAllUsers: true)
         var portalEnvironment = environment
         portalEnvironment["DBUS_SESSION_BUS_ADDRESS"] = bus.address
-        portalEnvironment["BURROW_LAUNCHER"] = try BuiltProducts.path("burrow")
         portalEnvironment.merge(extra) { $1 }
         let command = Nobody.command(try BuiltProducts.path("burrow-flatpak-portal"), arguments)
         portal = try ChildProcess(command[0], Array(command.dropFirst()), environment: portalEnvironment)
