@@ -139,7 +139,7 @@ let package = Package(
         // backend interfaces directly and through Debian's xdg-desktop-portal.
         .testTarget(
             name: "PromptTests",
-            dependencies: ["PortalCommon", "TestSupport"],
+            dependencies: ["PortalCommon", "TestSupport", "launcher"],
             swiftSettings: swiftSettings
         ),
         // Runs the built `burrow-document-portal` as nobody, on a private bus
