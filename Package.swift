@@ -146,6 +146,13 @@ let package = Package(
             dependencies: ["PortalCommon", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Runs the built `burrow prompt` in tmux on a private bus, calling its
+        // backend interfaces directly and through Debian's xdg-desktop-portal.
+        .testTarget(
+            name: "PromptTests",
+            dependencies: ["PortalCommon", "TestSupport", "launcher"],
+            swiftSettings: swiftSettings
+        ),
         // Runs the built `burrow-document-portal` as nobody, on a private bus
         // and a real FUSE mount.
         .testTarget(

@@ -40,6 +40,7 @@ struct BurrowCommand: AsyncParsableCommand {
             PermissionRemoveCommand.self,
             PermissionSetCommand.self,
             PermissionResetCommand.self,
+            PromptCommand.self,
         ]
     )
 

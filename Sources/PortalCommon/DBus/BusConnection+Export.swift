@@ -65,13 +65,25 @@ final class ExportedInterface: @unchecked Sendable {
         vtable = table
     }
 
+    /// Removes the registration (bus thread). The vtable and its strings
+    /// stay until the last reference goes: sd-bus copies a pointer to the
+    /// method's reply signature from the vtable into every call it
+    /// dispatches, and checks the reply against it. A deferred reply built
+    /// after unexporting — a Request object removed while its Close is
+    /// answered — would otherwise read freed memory and fail to send
+    /// (ENOMSG), leaving the caller waiting. Calls in flight hold a
+    /// reference (see `run`), so the memory lives until they are answered.
     fileprivate func release() {
         if let slot { sd_bus_slot_unref(slot) }
         slot = nil
+    }
+
+    deinit {
+        // Freed only once unregistered; a registration still in sd-bus's
+        // tables (connection closed without unexport) keeps its memory.
+        guard slot == nil else { return }
         vtable?.deallocate()
-        vtable = nil
         for s in strings { s.deallocate() }
-        strings.removeAll()
     }
 }
 
@@ -130,12 +142,12 @@ extension BusConnection {
                        member: member, arguments: arguments, connection: self)
         }
         if policy == .bus {
-            run(method, makeCall(nil), replyingTo: message)
+            run(method, makeCall(nil), replyingTo: message, registration: exported)
         } else if let known = identities.cached(sender) {
             // Fast path: a known caller is authorized and served on this thread.
             do throws(PortalError) {
                 try Authorization.authorize(known, policy: policy, method: "\(exported.definition.name).\(member)")
-                run(method, makeCall(known), replyingTo: message)
+                run(method, makeCall(known), replyingTo: message, registration: exported)
             } catch {
                 reply(to: message, .failure(error))
             }
@@ -153,7 +165,7 @@ extension BusConnection {
                 self.loop.submit {
                     self.endReply()
                     switch result {
-                    case .success(let caller): self.run(method, makeCall(caller), replyingTo: message)
+                    case .success(let caller): self.run(method, makeCall(caller), replyingTo: message, registration: exported)
                     case .failure(let error): self.reply(to: message, .failure(error))
                     }
                 }
@@ -161,7 +173,9 @@ extension BusConnection {
         }
     }
 
-    private func run(_ method: DBusMethod, _ call: MethodCall, replyingTo message: Message) {
+    /// `registration` is the interface the call came through: kept alive
+    /// until the reply is built (see `ExportedInterface.release`).
+    private func run(_ method: DBusMethod, _ call: MethodCall, replyingTo message: Message, registration: ExportedInterface) {
         switch method.handler {
         case .immediate(let body):
             reply(to: message, Result { try body(call) }.mapError(PortalError.init), method: method)
@@ -171,7 +185,7 @@ extension BusConnection {
                 let result: Result<[DBusValue], PortalError>
                 do { result = .success(try await body(call)) } catch { result = .failure(PortalError(error)) }
                 self.loop.submit {
-                    self.reply(to: message, result, method: method)
+                    withExtendedLifetime(registration) { self.reply(to: message, result, method: method) }
                     self.endReply()
                 }
             }
