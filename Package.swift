@@ -29,6 +29,7 @@ let package = Package(
         .executable(name: "burrow", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
         .executable(name: "burrow-document-portal", targets: ["DocumentPortal"]),
+        .executable(name: "burrow-desktop-portal", targets: ["DesktopPortal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -43,6 +44,7 @@ let package = Package(
         cModule("CSeccomp", pkgConfig: "libseccomp", apt: "libseccomp-dev"),
         cModule("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
         cModule("CLinux", apt: "linux-libc-dev"),
+        cModule("CGIO", pkgConfig: "gio-unix-2.0", apt: "libglib2.0-dev"),
 
         .target(
             name: "PortalCommon",
@@ -96,6 +98,18 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // `burrow-desktop-portal`: FileChooser, OpenURI, Print and the host
+        // Registry, dispatched to backends found through `.portal` files; the
+        // only importer of CGIO (content types and default-handler lookup).
+        .executableTarget(
+            name: "DesktopPortal",
+            dependencies: [
+                "PortalCommon", "CGIO", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // Benchmarks (bench/run.sh); built with everything else, never installed.
         .executableTarget(
             name: "burrow-bench",
@@ -139,6 +153,14 @@ let package = Package(
         // and a real FUSE mount.
         .testTarget(
             name: "DocumentPortalTests",
+            dependencies: ["PortalCommon", "TestSupport", "CLinux"],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `burrow-desktop-portal` as nobody on a private bus,
+        // with a fake backend of the test's own, the document portal and
+        // real bwrap sandboxes as callers.
+        .testTarget(
+            name: "DesktopPortalTests",
             dependencies: ["PortalCommon", "TestSupport", "CLinux"],
             swiftSettings: swiftSettings
         ),
