@@ -56,13 +56,14 @@ public final class PortalRequests: Sendable {
         // `.bus`: no identification is needed to compare unique names, and
         // the comparison is the whole policy (only the sender may close).
         DBusInterface(Self.interface, access: .bus, methods: [
-            DBusMethod("Close", .deferred { [weak request] call in
-                guard let request else { return [] }
+            // The reply goes first and the object is removed after it: sd-bus
+            // cannot send the reply to a call on an object already unexported.
+            DBusMethod("Close", .deferredThen { [weak request] call in
+                guard let request else { return .init([]) }
                 guard call.sender == request.sender else {
                     throw PortalError.accessDenied("Portal operation not allowed: only \(request.sender) may close \(request.path)")
                 }
-                await request.close()
-                return []
+                return .init([]) { await request.close() }
             }),
         ], signals: [
             DBusSignal("Response", [.init("response", "u"), .init("results", "a{sv}")]),
