@@ -31,7 +31,8 @@ final class DesktopDaemon: @unchecked Sendable {
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// `files` are written (relative to the tree) before the daemon starts,
-    /// e.g. `["portals/burrow.portal": …]`. With `bus`, the daemon joins that
+    /// e.g. `["portals/burrow.portal": …]`; `@ROOT@` in their contents and
+    /// in `environment` values stands for the tree's path. With `bus`, the daemon joins that
     /// bus (a DocumentDaemon's); otherwise it gets one of its own.
     init(bus: PrivateBus? = nil, files: [String: String] = ["portals/burrow.portal": DesktopDaemon.burrowPortal],
          portalDirectory: Bool = true, environment extra: [String: String] = [:]) async throws {
@@ -45,7 +46,7 @@ final class DesktopDaemon: @unchecked Sendable {
             for (relative, contents) in files {
                 let url = root.appendingPathComponent(relative)
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try contents.write(to: url, atomically: false, encoding: .utf8)
+                try contents.replacing("@ROOT@", with: root.path).write(to: url, atomically: false, encoding: .utf8)
             }
             try Self.giveToNobody(root)
             chmod(root.appendingPathComponent("run").path, 0o700)
@@ -62,7 +63,7 @@ final class DesktopDaemon: @unchecked Sendable {
                 "LC_ALL": "C",
             ]
             if portalDirectory { environment["XDG_DESKTOP_PORTAL_DIR"] = root.appendingPathComponent("portals").path }
-            for (key, value) in extra { environment[key] = value }
+            for (key, value) in extra { environment[key] = value.replacing("@ROOT@", with: root.path) }
             let command = Nobody.command("/bin/sh", ["-c", "exec \"$0\" -v \"$@\" 2>>\"$DAEMON_LOG\"",
                                                      try BuiltProducts.path("burrow-desktop-portal")])
             process = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
