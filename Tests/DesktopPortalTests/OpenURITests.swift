@@ -117,7 +117,8 @@ struct OpenURITests {
 
     @Test func aSandboxMayNotHaveExecutablesOrDesktopFilesOpened() async throws {
         let portal = try await Self.daemon()
-        _ = try await FakeBackend(bus: portal.bus)
+        let backend = try await FakeBackend(bus: portal.bus)
+        defer { backend.stop() }
         let script = try portal.makeFile("run-me.txt", contents: "#!/bin/sh\necho escaped\n", mode: 0o755)
         let launcher = try portal.makeFile("evil.desktop", contents: "[Desktop Entry]\nType=Application\nExec=/bin/true\n")
         let sandbox = try await portal.connectSandboxedApp(Self.app)
@@ -134,7 +135,8 @@ struct OpenURITests {
 
     @Test func writableMustMatchTheDescriptor() async throws {
         let portal = try await Self.daemon()
-        _ = try await FakeBackend(bus: portal.bus)
+        let backend = try await FakeBackend(bus: portal.bus)
+        defer { backend.stop() }
         let note = try portal.makeFile("rw.txt", contents: "x")
         let sandbox = try await portal.connectSandboxedApp(Self.app)
         defer { sandbox.close() }
@@ -149,7 +151,8 @@ struct OpenURITests {
 
     @Test func openDirectoryOpensTheContainingFolder() async throws {
         let portal = try await Self.daemon()
-        _ = try await FakeBackend(bus: portal.bus)
+        let backend = try await FakeBackend(bus: portal.bus)
+        defer { backend.stop() }
         let note = try portal.makeFile("in-folder.txt")
         let sandbox = try await portal.connectSandboxedApp(Self.app)
         defer { sandbox.close() }

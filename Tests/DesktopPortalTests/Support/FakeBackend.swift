@@ -68,7 +68,8 @@ final class FakeBackend: @unchecked Sendable {
     }
 
     private func handler() -> DBusMethod.Handler {
-        .deferred { [unowned self] call in
+        .deferred { [weak self] call in
+            guard let self else { throw PortalError.failed("the fake backend is gone") }
             let recordedCall = Call(member: call.member, arguments: call.arguments)
             let body = lock.withLock { () -> Answer in
                 recorded.append(recordedCall)
@@ -78,8 +79,8 @@ final class FakeBackend: @unchecked Sendable {
             var registration: ExportRegistration?
             if let handle = recordedCall.handle {
                 registration = try await connection.export(DBusInterface("org.freedesktop.impl.portal.Request", access: .bus, methods: [
-                    DBusMethod("Close", .immediate { [unowned self] _ in
-                        lock.withLock { closedHandles.append(handle) }
+                    DBusMethod("Close", .immediate { [weak self] _ in
+                        self?.lock.withLock { self?.closedHandles.append(handle) }
                         return []
                     }),
                 ]), at: handle)
