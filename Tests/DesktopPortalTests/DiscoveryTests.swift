@@ -21,7 +21,9 @@ struct DiscoveryTests {
         }
         #expect(error?.name == ErrorName.failed)
         #expect(error?.message.contains("no portal backend is configured for FileChooser") == true, "\(String(describing: error))")
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // "At once": far below the 25 s a call waiting for activation would take,
+        // with room for a loaded machine (the whole suite runs in parallel).
+        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test func aBackendThatIsNotRunningFailsAtOnceNamingWhatToStart() async throws {
@@ -33,7 +35,9 @@ struct DiscoveryTests {
         #expect(error?.name == ErrorName.failed)
         #expect(error?.message.contains("org.freedesktop.impl.portal.desktop.burrow") == true)
         #expect(error?.message.contains("burrow prompt") == true)
-        #expect(ContinuousClock.now - start < .seconds(1))
+        // "At once": far below the 25 s a call waiting for activation would take,
+        // with room for a loaded machine (the whole suite runs in parallel).
+        #expect(ContinuousClock.now - start < .seconds(5))
         // Once the backend is on the bus, the same call goes through.
         let backend = try await FakeBackend(bus: portal.bus)
         _ = try await portal.request(Interface.fileChooser, "OpenFile", [.string(""), .string("t")])
