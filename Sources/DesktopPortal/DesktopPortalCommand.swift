@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+
 import PortalCommon
 
 /// `burrow-desktop-portal`: owns org.freedesktop.portal.Desktop and serves
@@ -28,7 +28,7 @@ struct DesktopPortalCommand: AsyncParsableCommand {
 
     func run() async throws {
         let options = DaemonOptions(verbose: verbose, replace: replace)
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current
         let status = await Daemon.run(name: PortalContext.busName, label: "burrow.desktop-portal", options: options) { connection, logger in
             let configuration = PortalConfiguration(locations: .fromEnvironment(environment))
             let backends = Backends(configuration: configuration, connection: connection)

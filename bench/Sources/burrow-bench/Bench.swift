@@ -2,6 +2,9 @@
 //
 //   burrow-bench store ADDRESS [CALLS]
 //   burrow-bench bus ADDRESS [CALLS]      (GetId only)
+//   burrow-bench portal ADDRESS [CALLS]   (desktop portal; see PortalBench.swift)
+//   burrow-bench backend ADDRESS NAME     (an instant FileChooser backend)
+//   burrow-bench coldstart ADDRESS RUNS PROGRAM [ARGS…]
 //
 // Measures, one call at a time (each awaited before the next, as a portal
 // calls the store): the bus daemon's own GetId (the floor every method pays),
@@ -19,8 +22,12 @@ struct Bench {
 
     static func main() async {
         let arguments = CommandLine.arguments
+        if arguments.count >= 3, ["portal", "backend", "coldstart"].contains(arguments[1]) {
+            await PortalBench.main(arguments)
+            return
+        }
         guard arguments.count >= 3, arguments[1] == "store" || arguments[1] == "bus" else {
-            FileHandle.standardError.write(Data("usage: burrow-bench store|bus BUS_ADDRESS [CALLS]\n".utf8))
+            FileHandle.standardError.write(Data("usage: burrow-bench store|bus|portal BUS_ADDRESS [CALLS]\n".utf8))
             exit(2)
         }
         let calls = arguments.count > 3 ? Int(arguments[3]) ?? 5000 : 5000
