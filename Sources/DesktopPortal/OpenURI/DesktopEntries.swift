@@ -1,4 +1,5 @@
 internal import CGIO
+import Dispatch
 
 /// An installed application, as the desktop file describes it.
 struct DesktopEntry: Sendable, Hashable {
@@ -15,9 +16,21 @@ struct DesktopEntry: Sendable, Hashable {
 /// GIO, used for what design.md allows and nothing else: default handlers
 /// and recommendations (desktop files, mimeapps.list) and content types.
 /// Every GObject is released before a function returns; only Swift values
-/// leave this file. GIO's desktop-file cache is locked internally, so these
-/// may be called from any thread.
+/// leave this file.
+///
+/// GIO reads desktop files and the MIME database from disk, so portals
+/// reach it through `run`, on a serial queue of its own: never on the bus
+/// thread, never blocking the two threads of the cooperative pool.
 struct DesktopEntries: Sendable {
+    private static let queue = DispatchQueue(label: "burrow.desktop-portal.gio")
+
+    /// Runs `body` on the GIO queue and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable (DesktopEntries) -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            Self.queue.async { continuation.resume(returning: body(self)) }
+        }
+    }
+
     /// Whether `id.desktop` is installed (and not hidden by TryExec).
     func exists(_ id: String) -> Bool {
         guard let info = g_desktop_app_info_new(id + ".desktop") else { return false }

@@ -15,7 +15,7 @@ struct HandlerLaunch: Sendable {
 
     func launch(_ id: String, target: OpenURIPortal.Target, writable: Bool, parentWindow: String,
                 activationToken: String?) async throws(PortalError) {
-        guard let entry = entries.entry(id) else {
+        guard let entry = await entries.run({ $0.entry(id) }) else {
             throw .notFound("the handler \(id).desktop is not installed (or its Exec line is missing)")
         }
         var uri = target.uri

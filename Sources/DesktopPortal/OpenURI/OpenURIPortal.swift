@@ -53,12 +53,13 @@ struct OpenURIPortal {
             DBusMethod("OpenDirectory", in: common + [.init("fd", "h"), .init("options", "a{sv}")], out: [.init("handle", "o")],
                        .deferredThen { call in try await openFile(call, directory: true) }),
             DBusMethod("SchemeSupported", in: [.init("scheme", "s"), .init("options", "a{sv}")], out: [.init("supported", "b")],
-                       .immediate { call in
+                       .deferred { call in
                 let scheme: String = try call.argument(0)
                 guard URISyntax.isScheme(scheme) else {
                     throw PortalError.invalidArgument("\(scheme.debugDescription) is not a URI scheme (letters, digits, '+', '-', '.')")
                 }
-                return [.bool(entries.defaultHandler(for: "x-scheme-handler/" + scheme.lowercased()) != nil)]
+                let type = "x-scheme-handler/" + scheme.lowercased()
+                return [.bool(await entries.run { $0.defaultHandler(for: type) != nil })]
             }),
         ], properties: [.version(5)])
     }
@@ -87,7 +88,7 @@ struct OpenURIPortal {
             }
             guard let path = FileURI.path(of: uri) else { throw .invalidArgument("\(uri) is not a local file URI") }
             target.path = path
-            target.contentType = launcher.contentType(ofPath: path, entries: entries)
+            target.contentType = await entries.run { [launcher] in launcher.contentType(ofPath: path, entries: $0) }
         }
         return try await open(call, caller: caller, target: target, options: parsed, rawOptions: options)
     }
@@ -115,10 +116,12 @@ struct OpenURIPortal {
             let target = Target(uri: FileURI.make(folder), path: folder, scheme: "file", contentType: "inode/directory")
             return try await open(call, caller: caller, target: target, options: parsed, rawOptions: options)
         }
-        let contentType = file.isDirectory ? "inode/directory"
-            : entries.contentType(fileName: FileURI.split(file.hostPath).name, head: file.head)
-        if caller.isSandboxed && (file.isExecutable || file.hostPath.hasSuffix(".desktop")
-            || Self.executableTypes.contains(where: { entries.contentType(contentType, isA: $0) })) {
+        let (contentType, runnable) = await entries.run { entries -> (String, Bool) in
+            let type = file.isDirectory ? "inode/directory"
+                : entries.contentType(fileName: FileURI.split(file.hostPath).name, head: file.head)
+            return (type, Self.executableTypes.contains { entries.contentType(type, isA: $0) })
+        }
+        if caller.isSandboxed && (file.isExecutable || file.hostPath.hasSuffix(".desktop") || runnable) {
             throw .notAllowed("\(file.hostPath) is executable (\(contentType)); a sandboxed app may not have it opened on the host")
         }
         let target = Target(uri: FileURI.make(file.hostPath), path: file.hostPath, scheme: "file", contentType: contentType)
@@ -132,17 +135,21 @@ struct OpenURIPortal {
     private func open(_ call: MethodCall, caller: AppInfo, target: Target, options: Options,
                       rawOptions: [String: Variant]) async throws(PortalError) -> DBusMethod.DeferredReply {
         let parentWindow: String = try call.argument(0)
-        let choices = entries.choices(for: target.contentType)
-        let defaultApp = entries.defaultHandler(for: target.contentType).flatMap { entries.exists($0) ? $0 : nil }
+        let contentType = target.contentType
+        let (choices, defaultApp, firstChoice) = await entries.run { entries in
+            let choices = entries.choices(for: contentType)
+            return (choices, entries.defaultHandler(for: contentType).flatMap { entries.exists($0) ? $0 : nil },
+                    choices.first.flatMap { entries.exists($0) ? $0 : nil })
+        }
         let useDefault = Self.defaultSchemes.contains(target.scheme) || target.contentType == "inode/directory"
         var record = await usedApps.record(contentType: target.contentType, app: caller.appID)
-        if let handler = record.handler, !entries.exists(handler) { record.handler = nil }
+        if let handler = record.handler, !(await entries.run { $0.exists(handler) }) { record.handler = nil }
 
         var skip = (defaultApp != nil && useDefault) || choices.count == 1
             || (record.handler != nil && record.count >= record.threshold)
         if options.ask || record.alwaysAsk || record.threshold == Int(Int32.max) { skip = false }
         let direct = useDefault ? defaultApp : nil
-        if skip, let app = direct ?? record.handler ?? defaultApp ?? choices.first.flatMap({ entries.exists($0) ? $0 : nil }) {
+        if skip, let app = direct ?? record.handler ?? defaultApp ?? firstChoice {
             return try await context.startRequest(call, options: rawOptions, backend: nil) { _ in
                 try await launcher.launch(app, target: target, writable: options.writable, parentWindow: parentWindow,
                                           activationToken: options.activationToken)
@@ -161,7 +168,7 @@ struct OpenURIPortal {
                 .objectPath(request.path), .string(caller.appID), .string(parentWindow), choices.dbusValue, sentOptions.dbusValue,
             ])
             guard response == .success else { return (response, [:]) }
-            guard let choice = try results.option("choice", as: String.self), entries.exists(choice) else {
+            guard let choice = try results.option("choice", as: String.self), await entries.run({ $0.exists(choice) }) else {
                 throw PortalError.failed("the app chooser answered without an installed application as its choice")
             }
             let token = try results.option("activation_token", as: String.self) ?? options.activationToken

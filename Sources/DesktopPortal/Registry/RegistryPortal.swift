@@ -22,7 +22,7 @@ struct RegistryPortal {
                     throw PortalError.invalidArgument("cannot register \(text.debugDescription): \(reason)")
                 }
                 let appID = try AppID(text)
-                guard entries.exists(appID.rawValue) else {
+                guard await entries.run({ [appID] in $0.exists(appID.rawValue) }) else {
                     throw PortalError.notFound("""
                         no desktop file \(appID).desktop is installed (looked in $XDG_DATA_HOME and \
                         $XDG_DATA_DIRS /applications); install it before registering \(appID)
