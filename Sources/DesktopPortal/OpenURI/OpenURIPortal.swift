@@ -98,7 +98,9 @@ struct OpenURIPortal {
         let caller = try call.identifiedCaller
         let fd: UnixFD = try call.argument(1)
         let options = try call.argument(2, as: [String: Variant].self)
-        let parsed = try Options(options, allowsAsk: !directory)
+        var parsed = try Options(options, allowsAsk: !directory)
+        // OpenDirectory only shows a folder: like upstream, it has no writable.
+        if directory { parsed.writable = false }
         let file = try await CallerFile.locate(fd, caller: caller, documents: context.documents)
         // As upstream: the requested access must match the descriptor's, and
         // a sandbox may not pass a writable descriptor for a read-only open.
