@@ -30,6 +30,7 @@ let package = Package(
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
         .executable(name: "burrow-document-portal", targets: ["DocumentPortal"]),
         .executable(name: "burrow-flatpak-portal", targets: ["FlatpakPortal"]),
+        .executable(name: "burrow-desktop-portal", targets: ["DesktopPortal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,6 +45,7 @@ let package = Package(
         cModule("CSeccomp", pkgConfig: "libseccomp", apt: "libseccomp-dev"),
         cModule("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
         cModule("CLinux", apt: "linux-libc-dev"),
+        cModule("CGIO", pkgConfig: "gio-unix-2.0", apt: "libglib2.0-dev"),
 
         .target(
             name: "PortalCommon",
@@ -97,11 +99,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // `burrow-flatpak-portal`: Spawn for sandboxed apps, through `burrow run`.
+        // `burrow-flatpak-portal`: Spawn for sandboxed apps, planned as
+        // `burrow run` plans and started with bwrap from the portal.
         .executableTarget(
             name: "FlatpakPortal",
             dependencies: [
                 "PortalCommon", "Runtime", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `burrow-desktop-portal`: FileChooser, OpenURI, Print and the host
+        // Registry, dispatched to backends found through `.portal` files; the
+        // only importer of CGIO (content types and default-handler lookup).
+        .executableTarget(
+            name: "DesktopPortal",
+            dependencies: [
+                "PortalCommon", "CGIO", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -157,6 +172,14 @@ let package = Package(
         // and a real FUSE mount.
         .testTarget(
             name: "DocumentPortalTests",
+            dependencies: ["PortalCommon", "TestSupport", "CLinux"],
+            swiftSettings: swiftSettings
+        ),
+        // Runs the built `burrow-desktop-portal` as nobody on a private bus,
+        // with a fake backend of the test's own, the document portal and
+        // real bwrap sandboxes as callers.
+        .testTarget(
+            name: "DesktopPortalTests",
             dependencies: ["PortalCommon", "TestSupport", "CLinux"],
             swiftSettings: swiftSettings
         ),

@@ -10,13 +10,18 @@ swift build -c release --static-swift-stdlib --product burrow
 swift build -c release --static-swift-stdlib --product burrow-permission-store
 swift build -c release --static-swift-stdlib --product burrow-document-portal
 swift build -c release --static-swift-stdlib --product burrow-flatpak-portal
+swift build -c release --static-swift-stdlib --product burrow-desktop-portal
 bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
-install -d "$PREFIX/bin" "$PREFIX/libexec" "$PREFIX/share/dbus-1/services"
+install -d "$PREFIX/bin" "$PREFIX/libexec" "$PREFIX/share/dbus-1/services" "$PREFIX/share/xdg-desktop-portal/portals"
 install -m 0755 "$bin/burrow" "$PREFIX/bin/burrow"
 install -m 0755 "$bin/burrow-permission-store" "$PREFIX/libexec/burrow-permission-store"
 install -m 0755 "$bin/burrow-document-portal" "$PREFIX/libexec/burrow-document-portal"
 install -m 0755 "$bin/burrow-flatpak-portal" "$PREFIX/libexec/burrow-flatpak-portal"
+install -m 0755 "$bin/burrow-desktop-portal" "$PREFIX/libexec/burrow-desktop-portal"
+# The terminal backend's description, found by the desktop portal (and by
+# xdg-desktop-portal) in $XDG_DATA_DIRS/xdg-desktop-portal/portals.
+install -m 0644 data/portals/burrow.portal "$PREFIX/share/xdg-desktop-portal/portals/burrow.portal"
 for template in data/dbus-1/services/*.service.in; do
     service=$(basename "$template" .in)
     sed "s|@libexecdir@|$PREFIX/libexec|g" "$template" >"$PREFIX/share/dbus-1/services/$service"

@@ -30,6 +30,7 @@ struct PortalFileTests {
         ("DBusName=backend\nInterfaces=org.freedesktop.impl.portal.Access\n", "DBusName"),
         ("DBusName=org.x.Backend\nInterfaces=org.freedesktop.impl.portal.Access;org.bad-dash.I;\n", "Interfaces"),
         ("DBusName=org.x.Backend\nInterfaces=org.freedesktop.impl.portal.1Access;\n", "Interfaces"),
+        ("DBusName=org.x.Backend\nInterfaces=org.freedesktop.portal.FileChooser;\n", "Interfaces"),
     ])
     func errors(body: String, key: String) {
         let error = #expect(throws: KeyFileError.self) {

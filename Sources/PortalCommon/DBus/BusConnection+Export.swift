@@ -189,6 +189,20 @@ extension BusConnection {
                     self.endReply()
                 }
             }
+        case .deferredThen(let body):
+            beginReply()
+            Task {
+                let result: Result<DBusMethod.DeferredReply, PortalError>
+                do { result = .success(try await body(call)) } catch { result = .failure(PortalError(error)) }
+                self.loop.submit {
+                    self.reply(to: message, result.map(\.values), method: method)
+                    self.endReply()
+                    // Started only now: whatever it sends is queued after the reply.
+                    if case .success(let reply) = result, let followUp = reply.followUp {
+                        Task { await followUp() }
+                    }
+                }
+            }
         }
     }
 

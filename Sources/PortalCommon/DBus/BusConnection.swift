@@ -19,7 +19,7 @@ public enum BusAddress: Sendable, Hashable {
 public final class BusConnection: Sendable {
     let loop: BusLoop
     public let uniqueName: String
-    let logger: Logger
+    public let logger: Logger
     let state: Mutex<ConnectionState>
     /// Identifies callers; set up once by the daemon (test hooks included).
     public let identities: CallerIdentities

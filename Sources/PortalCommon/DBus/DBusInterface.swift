@@ -49,6 +49,21 @@ public struct DBusMethod: Sendable {
         /// Runs as a task; the reply is sent when it finishes, while the bus
         /// thread keeps serving other calls.
         case deferred(@Sendable (MethodCall) async throws -> [DBusValue])
+        /// Like `deferred`, but the body also returns work to start once the
+        /// reply is queued on the bus thread: a Request-style method's
+        /// `Response` signal then can never reach the caller before the
+        /// handle it belongs to.
+        case deferredThen(@Sendable (MethodCall) async throws -> DeferredReply)
+    }
+
+    /// A reply plus the work that follows it (see `Handler.deferredThen`).
+    public struct DeferredReply: Sendable {
+        public var values: [DBusValue]
+        public var followUp: (@Sendable () async -> Void)?
+        public init(_ values: [DBusValue], then followUp: (@Sendable () async -> Void)? = nil) {
+            self.values = values
+            self.followUp = followUp
+        }
     }
 
     public let name: String

@@ -25,6 +25,8 @@ public struct IdentificationOptions: Sendable {
 public final class CallerIdentities: Sendable {
     private let options: IdentificationOptions
     private let cache = Mutex<[String: AppInfo]>([:])
+    /// Senders that registered a host app id (`registerHostApp`): once each.
+    private let registered = Mutex<Set<String>>([])
     private let connectionRef = Mutex<WeakConnection>(WeakConnection())
 
     private struct WeakConnection { weak var connection: BusConnection? }
@@ -37,6 +39,7 @@ public final class CallerIdentities: Sendable {
         connectionRef.withLock { $0.connection = connection }
         connection.onPeerVanished { [weak self] name in
             _ = self?.cache.withLock { $0.removeValue(forKey: name) }
+            _ = self?.registered.withLock { $0.remove(name) }
         }
     }
 
@@ -47,6 +50,22 @@ public final class CallerIdentities: Sendable {
     /// Drops what is known about `sender` (e.g. after a host app registers).
     public func forget(_ sender: BusName) {
         _ = cache.withLock { $0.removeValue(forKey: sender.rawValue) }
+    }
+
+    /// `org.freedesktop.host.portal.Registry.Register`: from now on the
+    /// unsandboxed `sender` is host app `appID`. Once per connection, as
+    /// upstream allows; a sandboxed caller can never be renamed this way
+    /// (its id comes from the read-only /.flatpak-info).
+    public func registerHostApp(_ appID: AppID, for sender: BusName) async throws(PortalError) {
+        let current = try await identify(sender)
+        guard case .host = current else {
+            throw .notAllowed("only unsandboxed callers can register an app id; \(current) has its own")
+        }
+        let first = registered.withLock { $0.insert(sender.rawValue).inserted }
+        guard first else {
+            throw .failed("\(sender) already registered an app id; a connection can register only once")
+        }
+        cache.withLock { $0[sender.rawValue] = .host(.init(appID: appID.rawValue)) }
     }
 
     /// Identifies `sender`. Anything that cannot be established is refused

@@ -14,6 +14,8 @@
 /// too; burrow's caller decides whether to skip or stop).
 public struct PortalFile: Hashable, Sendable, KeyFileDecodable {
     static let group = "portal"
+    /// Every backend interface's prefix.
+    public static let implPrefix = "org.freedesktop.impl.portal."
 
     /// The backend's well-known bus name (never a unique `:1.x` name: those
     /// belong to whichever process connected, not to the backend).
@@ -36,6 +38,13 @@ public struct PortalFile: Hashable, Sendable, KeyFileDecodable {
                 throw KeyFileError(
                     group: Self.group, key: "Interfaces",
                     message: "invalid interface name \(interface.debugDescription): \(reason)")
+            }
+            // A backend only ever implements impl interfaces; anything else
+            // would let a .portal file claim a frontend name (upstream refuses too).
+            guard interface.hasPrefix(Self.implPrefix) else {
+                throw KeyFileError(
+                    group: Self.group, key: "Interfaces",
+                    message: "\(interface.debugDescription) is not a portal backend interface (\(Self.implPrefix)…)")
             }
         }
         for desktop in useIn where desktop.isEmpty || PathSyntax.unsafeCharacterReason(desktop) != nil {

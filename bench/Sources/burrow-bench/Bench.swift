@@ -2,6 +2,9 @@
 //
 //   burrow-bench store ADDRESS [CALLS]
 //   burrow-bench bus ADDRESS [CALLS]      (GetId only)
+//   burrow-bench portal ADDRESS [CALLS]   (desktop portal; see PortalBench.swift)
+//   burrow-bench backend ADDRESS NAME     (an instant FileChooser backend)
+//   burrow-bench coldstart ADDRESS RUNS PROGRAM [ARGS…]
 //   burrow-bench call ADDRESS CALLS DESTINATION PATH INTERFACE.MEMBER [TYPE:VALUE...]
 //
 // `call` times one method of any service (bench/documents.sh uses it for
@@ -26,11 +29,15 @@ struct Bench {
 
     static func main() async {
         let arguments = CommandLine.arguments
+        if arguments.count >= 3, ["portal", "backend", "coldstart"].contains(arguments[1]) {
+            await PortalBench.main(arguments)
+            return
+        }
         let valid = arguments.count >= 3 && (arguments[1] == "store" || arguments[1] == "bus")
             || arguments.count >= 7 && arguments[1] == "call"
         guard valid else {
             FileHandle.standardError.write(Data("""
-                usage: burrow-bench store|bus BUS_ADDRESS [CALLS]
+                usage: burrow-bench store|bus|portal BUS_ADDRESS [CALLS]
                        burrow-bench call BUS_ADDRESS CALLS DESTINATION PATH INTERFACE.MEMBER [TYPE:VALUE...]
 
                 """.utf8))

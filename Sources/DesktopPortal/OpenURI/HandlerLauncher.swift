@@ -1,0 +1,106 @@
+internal import CGIO
+internal import CLinux
+import Dispatch
+import Glibc
+import PortalCommon
+
+/// Starts a handler on the host from its desktop file's `Exec` line.
+///
+/// GIO's own launchers are not used: they open a GDBus connection to the
+/// session bus (to announce launches, and to D-Bus-activate some apps),
+/// and burrow speaks D-Bus only through sd-bus. The Exec line is split with
+/// GLib's shell-quoting rules, as GIO does, and its field codes are expanded
+/// per argument — a URI always becomes exactly one argument, so no URI can
+/// inject options or a shell command.
+struct HandlerLauncher: Sendable {
+    /// glibc's POSIX_SPAWN_SETSID (spawn.h, visible only with _GNU_SOURCE).
+    static let posixSpawnSetsid: Int32 = 0x80
+
+    /// argv for `entry` opening `uri` (`path` is the local path of a file URI).
+    static func arguments(for entry: DesktopEntry, uri: String, path: String?) throws(PortalError) -> [String] {
+        var argc: Int32 = 0
+        var argv: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        var error: UnsafeMutablePointer<GError>?
+        guard g_shell_parse_argv(entry.exec, &argc, &argv, &error) != 0, let argv else {
+            let message = error.map { String(cString: $0.pointee.message) } ?? "unparsable"
+            g_clear_error(&error)
+            throw .failed("\(entry.path): cannot parse Exec \(entry.exec.debugDescription): \(message)")
+        }
+        defer { g_strfreev(argv) }
+        let words = (0..<Int(argc)).compactMap { argv[$0].map { String(cString: $0) } }
+        let file = path ?? uri
+        var result: [String] = []
+        for word in words {
+            switch word {
+            case "%f", "%F": result.append(file)
+            case "%u", "%U": result.append(uri)
+            case "%i": if let icon = entry.icon { result += ["--icon", icon] }
+            default: result.append(expandInline(word, entry: entry, file: file, uri: uri))
+            }
+        }
+        guard let program = result.first, !program.isEmpty else {
+            throw .failed("\(entry.path): Exec is empty")
+        }
+        return result
+    }
+
+    /// Field codes inside a word (`--file=%f`); deprecated and unknown codes vanish.
+    private static func expandInline(_ word: String, entry: DesktopEntry, file: String, uri: String) -> String {
+        var out = ""
+        var iterator = word.makeIterator()
+        while let character = iterator.next() {
+            guard character == "%" else { out.append(character); continue }
+            switch iterator.next() {
+            case "%": out.append("%")
+            case "f", "F": out += file
+            case "u", "U": out += uri
+            case "c": out += entry.name
+            case "k": out += entry.path
+            default: break
+            }
+        }
+        return out
+    }
+
+    /// Spawns `arguments` detached (own session, stdin from /dev/null) in
+    /// the portal's environment plus `extraEnvironment`; the child is reaped
+    /// on a dispatch thread so no zombie is left.
+    static func spawn(_ arguments: [String], extraEnvironment: [String: String]) throws(PortalError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Signals the portal ignores (SIGPIPE) must not stay ignored in the app.
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setflags(&attributes, Int16(Self.posixSpawnSetsid | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        // The handler gets none of the portal's descriptors (bus socket,
+        // documents being exported), whatever their close-on-exec flag.
+        burrow_spawn_addclosefrom(&actions, 3)
+
+        var environment = ProcessEnvironment.current
+        for (key, value) in extraEnvironment { environment[key] = value }
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw .failed("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
+        }
+        let child = pid
+        DispatchQueue.global().async {
+            var status: Int32 = 0
+            while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        }
+        return pid
+    }
+}
