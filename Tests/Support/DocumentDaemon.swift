@@ -31,8 +31,11 @@ public final class DocumentDaemon: @unchecked Sendable {
     private let lock = NSLock()
     private var process: ChildProcess
     private var stopped = false
+    private var extra: [String: String] = [:]
 
-    public init() async throws {
+    /// `environment` is added to the daemon's (e.g. an installation for
+    /// as-needed-by-app's `burrow info --file-access`).
+    public init(environment extra: [String: String] = [:]) async throws {
         Self.makeFuseUsable()
         let bus = try PrivateBus(allowAllUsers: true)
         let root = try TemporaryDirectory.make(prefix: "burrow-documents")
@@ -40,7 +43,8 @@ public final class DocumentDaemon: @unchecked Sendable {
             try Self.prepareTree(root)
             self.bus = bus
             self.root = root
-            process = try Self.launch(root: root, bus: bus)
+            process = try Self.launch(root: root, bus: bus, extra: extra)
+            self.extra = extra
             client = try await BridgedConnection.host(bus)
         } catch {
             // Not fully initialized: deinit will not run, so tidy up here.
@@ -72,8 +76,8 @@ public final class DocumentDaemon: @unchecked Sendable {
         chmod(root.path, 0o755)
     }
 
-    private static func launch(root: URL, bus: PrivateBus) throws -> ChildProcess {
-        let environment = [
+    private static func launch(root: URL, bus: PrivateBus, extra: [String: String] = [:]) throws -> ChildProcess {
+        let environment = extra.merging([
             "PATH": "/usr/bin:/bin",
             "HOME": root.path,
             "DBUS_SESSION_BUS_ADDRESS": bus.address,
@@ -81,7 +85,7 @@ public final class DocumentDaemon: @unchecked Sendable {
             "XDG_DATA_HOME": root.appendingPathComponent("data").path,
             "BURROW_PERMISSION_DB": root.appendingPathComponent("data/permissions.sqlite").path,
             "DAEMON_LOG": root.appendingPathComponent("daemon.log").path,
-        ]
+        ]) { $1 }
         // The shell only redirects stderr to the log and execs the daemon:
         // the child's pid stays the daemon's, so signals reach it directly.
         let command = Nobody.command("/bin/sh", ["-c", "exec \"$0\" \"$@\" 2>>\"$DAEMON_LOG\"",
@@ -134,7 +138,7 @@ public final class DocumentDaemon: @unchecked Sendable {
         // After a kill the bus may not have noticed yet: a name still owned
         // by the dead daemon must not pass for the new one's.
         try await waitUntilNameIsFree()
-        let started = try Self.launch(root: root, bus: bus)
+        let started = try Self.launch(root: root, bus: bus, extra: extra)
         lock.withLock { process = started }
         try await waitForOwner()
     }

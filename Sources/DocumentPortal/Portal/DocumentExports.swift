@@ -59,7 +59,11 @@ final class DocumentExports: Sendable {
             files.append(file)
         }
         return try files.map { (file: ExportedFile) throws(PortalError) -> String in
-            try store(file, flags: flags, caller: caller, app: app, permissions: permissions).id
+            // as-needed-by-app: an app that already reaches the file gets no
+            // document, and "" stands in its place (as upstream answers).
+            if flags.contains(.asNeededByApp), let app,
+               AppFileAccess.allows(app, path: file.hostPath, write: permissions.contains(.write)) { return "" }
+            return try store(file, flags: flags, caller: caller, app: app, permissions: permissions).id
         }
     }
 
@@ -69,6 +73,9 @@ final class DocumentExports: Sendable {
         let file = try parent.withRawDescriptor { (raw: Int32) throws(PortalError) -> ExportedFile in
             try ExportedFile.named(name, in: raw)
         }
+        // The file may not exist yet: what counts is creating it, so the
+        // app needs write access to its directory.
+        if flags.contains(.asNeededByApp), let app, AppFileAccess.allows(app, path: file.directory, write: true) { return "" }
         return try store(file, flags: flags, caller: caller, app: app, permissions: permissions).id
     }
 

@@ -29,6 +29,8 @@ struct InfoCommand: AsyncParsableCommand {
     @OptionGroup var installationOptions: InstallationOptions
     @Flag(name: .customLong("show-permissions"), help: "Show only the permissions, as a metadata fragment.")
     var showPermissions = false
+    @Option(name: .customLong("file-access"), help: "Show the app's access to PATH: hidden, read-only or read-write.")
+    var fileAccess: String?
     @Argument(help: "ID, ID//BRANCH, ID/ARCH/BRANCH or KIND/ID/ARCH/BRANCH.") var ref: String
 
     func run() async throws {
@@ -37,6 +39,10 @@ struct InfoCommand: AsyncParsableCommand {
                                                    where: "the \(installation.scope.rawValue) installation")
         guard let deployment = try installation.deployment(for: resolved) else {
             throw CLIError("\(resolved) is not installed")
+        }
+        if let fileAccess {
+            print(try Self.access(to: fileAccess, app: resolved, metadata: deployment.metadata))
+            return
         }
         if showPermissions {
             // What the app runs with: its metadata with every override applied.
@@ -65,6 +71,27 @@ struct InfoCommand: AsyncParsableCommand {
         if resolved.kind == .app {
             print("")
             print(PermissionSummary(metadata.context).render(for: resolved.id.rawValue))
+        }
+    }
+
+    /// flatpak's words for what `--file-access` finds: how the document
+    /// portal (as-needed-by-app) decides whether an app needs a document.
+    static func access(to path: String, app: FlatpakRef, metadata: AppMetadata) throws -> String {
+        guard app.kind == .app else { throw CLIError("--file-access needs an application, not \(app)") }
+        guard path.hasPrefix("/"), let resolved = realpath(path, nil) else {
+            throw CLIError("--file-access needs an existing absolute path, not \(path.debugDescription)")
+        }
+        defer { free(resolved) }
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory()
+        let user = SandboxPlan.User(uid: getuid(), gid: getgid(), name: "", realName: "", groupName: nil, home: home,
+                                    runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: environment))
+        let context = try Installation.effectiveContext(of: app.id, metadata: metadata.context).flattened
+        let hostPaths = LauncherHostPaths(appDirectory: "\(home)/.var/app/\(app.id.rawValue)")
+        switch SandboxPlan.fileAccess(to: String(cString: resolved), context: context, appID: app.id, user: user, hostPaths: hostPaths) {
+        case .none: return "hidden"
+        case .readOnly: return "read-only"
+        case .readWrite, .create: return "read-write"
         }
     }
 }
