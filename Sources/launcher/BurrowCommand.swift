@@ -35,6 +35,7 @@ struct BurrowCommand: AsyncParsableCommand {
             BuildFinishCommand.self,
             BuildExportCommand.self,
             BuildUpdateRepoCommand.self,
+            BuildBundleCommand.self,
             PermissionsCommand.self,
             PermissionShowCommand.self,
             PermissionRemoveCommand.self,

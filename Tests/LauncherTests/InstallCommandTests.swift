@@ -27,6 +27,10 @@ struct InstallCommandTests {
         }
 
         func run(_ arguments: String...) async throws -> BurrowRun {
+            try await run(arguments)
+        }
+
+        func run(_ arguments: [String]) async throws -> BurrowRun {
             try await burrow(arguments, environment: environment)
         }
 

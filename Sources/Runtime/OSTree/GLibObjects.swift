@@ -125,6 +125,13 @@ final class Variant {
         }
     }
 
+    /// An `ay` holding `bytes`.
+    static func byteArray(_ bytes: [UInt8]) -> Variant {
+        bytes.withUnsafeBufferPointer { buffer in
+            Variant(taking: g_variant_new_fixed_array(g_variant_type_checked_("y"), buffer.baseAddress, gsize(buffer.count), 1))
+        }
+    }
+
     /// An `a{sv}` dictionary; keys are sorted so the same entries always
     /// serialize to the same bytes (commit checksums depend on them).
     static func dictionary(_ entries: [String: Variant]) -> Variant {

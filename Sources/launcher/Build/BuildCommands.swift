@@ -35,6 +35,31 @@ struct BuildExportCommand: AsyncParsableCommand {
 }
 
 /// `burrow build-update-repo REPO`: rewrites the summary and its cache.
+/// `burrow build-bundle [--runtime] [--arch=ARCH] [--repo-url=URL] [--runtime-repo=URL]
+/// [--gpg-keys=FILE] LOCATION FILENAME NAME [BRANCH]`: one file holding a
+/// commit, in flatpak's bundle format.
+struct BuildBundleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "build-bundle", abstract: "Create a single-file bundle from a local repository.")
+    @Flag(help: "Bundle a runtime, not an app.") var runtime = false
+    @Option(help: "Architecture to bundle.") var arch: String = FlatpakArch.current
+    @Option(name: .customLong("repo-url"), help: "URL of the repository updates come from.") var repoURL: String?
+    @Option(name: .customLong("runtime-repo"), help: "URL of a .flatpakrepo for the runtime.") var runtimeRepo: String?
+    @Option(name: .customLong("gpg-keys"), help: "GPG public keys (binary) the commit is signed with.") var gpgKeys: String?
+    @Argument(help: "Repository.") var location: String
+    @Argument(help: "Bundle file to write.") var filename: String
+    @Argument(help: "Application or runtime ID.") var name: String
+    @Argument(help: "Branch.") var branch: String = "master"
+
+    func run() async throws {
+        let ref = try FlatpakRef(kind: runtime ? .runtime : .app, id: AppID(name), arch: arch, branch: branch)
+        let (location, filename, repoURL, runtimeRepo, gpgKeys) = (location, filename, repoURL, runtimeRepo, gpgKeys)
+        try await BlockingWork.run {
+            try Installation.writeBundle(repository: location, ref: ref, to: filename, origin: repoURL,
+                                         runtimeRepository: runtimeRepo, gpgKeysFile: gpgKeys)
+        }
+    }
+}
+
 struct BuildUpdateRepoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "build-update-repo", abstract: "Update a repository's summary.")
     @Option(name: .customLong("gpg-sign"), help: "Sign the summary with this GPG key.") var gpgSign: [String] = []

@@ -4,6 +4,7 @@ import PortalCommon
 import Runtime
 
 /// `burrow install [--user|--system] [-y] [--noninteractive] REMOTE REF...`
+/// `burrow install --bundle FILE`
 ///
 /// Resolves each (partial) ref against the remote's summary, adds the
 /// runtime an app needs when it is not installed, shows the permissions the
@@ -22,18 +23,23 @@ struct InstallCommand: AsyncParsableCommand {
     @Flag(help: "Never ask, and print nothing but errors (for scripts).")
     var noninteractive = false
 
-    @Argument(help: "The remote to install from.")
+    @Flag(help: "Install the single-file bundle named instead of a remote.")
+    var bundle = false
+
+    @Argument(help: "The remote to install from (with --bundle: the bundle file).")
     var remote: String
 
     @Argument(help: "Refs: ID, ID//BRANCH, ID/ARCH/BRANCH or app|runtime/ID/ARCH/BRANCH.")
-    var refs: [String]
+    var refs: [String] = []
 
     func validate() throws {
-        if refs.isEmpty { throw ValidationError("name at least one ref to install") }
+        if bundle && !refs.isEmpty { throw ValidationError("--bundle takes one file and no refs") }
+        if !bundle && refs.isEmpty { throw ValidationError("name at least one ref to install") }
     }
 
     func run() async throws {
         try installationOptions.requireWritable()
+        if bundle { return try await installBundle(remote) }
         let installation = installationOptions.installation
         let summary = try await installation.remoteSummary(remote)
         let offered = summary.flatpakRefs
@@ -116,5 +122,26 @@ struct PermissionSummary {
         let list = items
         if list.isEmpty { return "\(app) asks for no permissions beyond the sandbox." }
         return "\(app) permissions:\n" + list.map { "    \($0)" }.joined(separator: "\n")
+    }
+}
+
+extension InstallCommand {
+    /// `--bundle FILE`: the app's runtime must be installed already (the
+    /// bundle's runtime repository is named if it is not).
+    func installBundle(_ file: String) async throws {
+        let installation = installationOptions.installation
+        let header = try OSTreeRepository.readBundleHeader(file)
+        let ref = try FlatpakRef(parsing: header.ref)
+        if ref.kind == .app, let text = header.metadata,
+           let runtime = try AppMetadata(parsing: Array(text.utf8), fileName: file).runtime {
+            let runtimeRef = try FlatpakRef(kind: .runtime, id: runtime.id, arch: runtime.arch, branch: runtime.branch)
+            let present = try [Installation.user(), Installation.system()].contains { try $0.deployment(for: runtimeRef) != nil }
+            guard present else {
+                let hint = header.runtimeRepository.map { " (the bundle names \($0) for it)" } ?? ""
+                throw CLIError("\(ref.id) needs \(runtimeRef), which is not installed; install it first\(hint)")
+            }
+        }
+        let deployment = try await BlockingWork.run { try installation.installBundle(file) }
+        if !noninteractive { print("Installed \(ref) (\(deployment.commit.prefix(12))) from \(file)") }
     }
 }
