@@ -14,12 +14,22 @@ extension SandboxPlan {
         public var x11: X11?
         public var pulseAudio: String?
         public var sshAgent: String?
+        /// pcscd's socket (smart cards).
+        public var pcsc: String?
+        /// The CUPS scheduler's local socket.
+        public var cups: String?
+        /// gpg-agent's standard socket.
+        public var gpgAgent: String?
 
-        public init(wayland: String? = nil, x11: X11? = nil, pulseAudio: String? = nil, sshAgent: String? = nil) {
+        public init(wayland: String? = nil, x11: X11? = nil, pulseAudio: String? = nil, sshAgent: String? = nil,
+                    pcsc: String? = nil, cups: String? = nil, gpgAgent: String? = nil) {
             self.wayland = wayland
             self.x11 = x11
             self.pulseAudio = pulseAudio
             self.sshAgent = sshAgent
+            self.pcsc = pcsc
+            self.cups = cups
+            self.gpgAgent = gpgAgent
         }
 
         /// Looks for the sockets the way Flatpak does: `$WAYLAND_DISPLAY`
@@ -40,6 +50,11 @@ extension SandboxPlan {
             }
             sockets.pulseAudio = socket("\(runtimeDirectory)/pulse/native")
             sockets.sshAgent = environment["SSH_AUTH_SOCK"].flatMap(socket)
+            sockets.pcsc = socket(environment["PCSCLITE_CSOCK_NAME"] ?? "/run/pcscd/pcscd.comm")
+            // $CUPS_SERVER when it names a local socket, else the usual one.
+            sockets.cups = environment["CUPS_SERVER"].flatMap { $0.hasPrefix("/") ? socket($0) : nil }
+                ?? socket("/run/cups/cups.sock") ?? socket("/var/run/cups/cups.sock")
+            sockets.gpgAgent = socket("\(runtimeDirectory)/gnupg/S.gpg-agent")
             return sockets
         }
     }
@@ -85,6 +100,31 @@ extension SandboxPlan.Builder {
                 steps.append(.setEnvironment("SSH_AUTH_SOCK", "/run/flatpak/ssh-auth"))
             } else {
                 notes.append("not sharing the SSH agent: $SSH_AUTH_SOCK is not a socket")
+            }
+        }
+        // Where Flatpak puts them, so clients find them without help.
+        if granted.contains(.pcsc) {
+            if let socket = host.pcsc {
+                steps.append(.roBind(source: socket, destination: "/run/pcscd/pcscd.comm"))
+                steps.append(.setEnvironment("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm"))
+            } else {
+                notes.append("not sharing smart cards: no pcscd socket")
+            }
+        }
+        if granted.contains(.cups) {
+            if let socket = host.cups {
+                steps.append(.roBind(source: socket, destination: "/run/cups/cups.sock"))
+                steps.append(.setEnvironment("CUPS_SERVER", "/run/cups/cups.sock"))
+            } else {
+                notes.append("not sharing printing: no CUPS socket")
+            }
+        }
+        if granted.contains(.gpgAgent) {
+            if let socket = host.gpgAgent {
+                // gpg inside looks in $XDG_RUNTIME_DIR/gnupg, as on the host.
+                steps.append(.roBind(source: socket, destination: "\(runtimeDirectory)/gnupg/S.gpg-agent"))
+            } else {
+                notes.append("not sharing gpg-agent: no agent socket in $XDG_RUNTIME_DIR/gnupg")
             }
         }
     }

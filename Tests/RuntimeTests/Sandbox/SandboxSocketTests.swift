@@ -8,7 +8,8 @@ import Testing
 struct SandboxSocketTests {
     static let host = SandboxPlan.HostSockets(
         wayland: "/run/user/1000/wayland-1", x11: .init(socket: "/tmp/.X11-unix/X3"),
-        pulseAudio: "/run/user/1000/pulse/native", sshAgent: "/tmp/ssh-XYZ/agent.42")
+        pulseAudio: "/run/user/1000/pulse/native", sshAgent: "/tmp/ssh-XYZ/agent.42",
+        pcsc: "/run/pcscd/pcscd.comm", cups: "/run/cups/cups.sock", gpgAgent: "/run/user/1000/gnupg/S.gpg-agent")
 
     static func steps(_ sockets: [String], host: SandboxPlan.HostSockets = Self.host) throws -> [SetupStep] {
         let context = try SandboxPlanTests.context { context in
@@ -16,10 +17,11 @@ struct SandboxSocketTests {
         }
         var input = try SandboxPlanTests.input(context)
         input.hostSockets = host
-        let socketish: Set<String> = ["WAYLAND_DISPLAY", "DISPLAY", "PULSE_SERVER", "SSH_AUTH_SOCK"]
+        let socketish: Set<String> = ["WAYLAND_DISPLAY", "DISPLAY", "PULSE_SERVER", "SSH_AUTH_SOCK", "PCSCLITE_CSOCK_NAME", "CUPS_SERVER"]
         return try SandboxPlan(input, hostPaths: SandboxPlanTests.host).steps.filter { step in
             switch step {
-            case .roBind(let source, _): return source.contains("wayland") || source.contains("X11") || source.contains("pulse") || source.contains("ssh")
+            case .roBind(let source, _):
+                return ["wayland", "X11", "pulse", "ssh", "pcscd", "cups", "gnupg"].contains { source.contains($0) }
             case .setEnvironment(let name, _): return socketish.contains(name)
             default: return false
             }
@@ -41,6 +43,19 @@ struct SandboxSocketTests {
             .roBind(source: "/tmp/ssh-XYZ/agent.42", destination: "/run/flatpak/ssh-auth"),
             .setEnvironment("SSH_AUTH_SOCK", "/run/flatpak/ssh-auth"),
         ])
+    }
+
+    @Test func smartCardsPrintingAndGPGAgentWhereFlatpakPutsThem() throws {
+        #expect(try Self.steps(["pcsc", "cups", "gpg-agent"]) == [
+            .roBind(source: "/run/pcscd/pcscd.comm", destination: "/run/pcscd/pcscd.comm"),
+            .setEnvironment("PCSCLITE_CSOCK_NAME", "/run/pcscd/pcscd.comm"),
+            .roBind(source: "/run/cups/cups.sock", destination: "/run/cups/cups.sock"),
+            .setEnvironment("CUPS_SERVER", "/run/cups/cups.sock"),
+            .roBind(source: "/run/user/1000/gnupg/S.gpg-agent", destination: "/run/user/1000/gnupg/S.gpg-agent"),
+        ])
+        #expect(try Self.steps(["wayland"]).allSatisfy { step in
+            if case .roBind(let source, _) = step { return source.contains("wayland") } else { return true }
+        }, "nothing of them without the grant")
     }
 
     @Test func fallbackX11OnlyWithoutWayland() throws {
