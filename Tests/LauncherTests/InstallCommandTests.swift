@@ -215,17 +215,24 @@ struct InstallCommandTests {
         #expect(FileManager.default.isExecutableFile(atPath: app + "/active/files/bin/hello"))
 
         // A corrupted repository object (deployed files are hard links to
-        // them) cannot be rebuilt locally: reported, and the tree is left as
-        // it was, never removed.
+        // them) with its remote out of reach cannot be rebuilt: reported,
+        // and the tree is left as it was, never removed.
         let metadata = scratch.root.path + "/user/runtime/org.example.Platform/\(Self.arch)/stable/active/metadata"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: metadata))
         handle.seekToEndOfFile()
         handle.write(Data("tampered=1\n".utf8))
         try handle.close()
+        let away = scratch.repository + ".away"
+        try FileManager.default.moveItem(atPath: scratch.repository, toPath: away)
         let unrecoverable = try await scratch.run("repair")
         #expect(unrecoverable.status == 1, "\(unrecoverable)")
         #expect(unrecoverable.stdout.contains("unrecoverable: runtime/org.example.Platform"), "\(unrecoverable)")
         #expect(FileManager.default.fileExists(atPath: metadata), "the broken deployment is kept, not deleted")
+        // With the remote back, the damaged object is fetched again.
+        try FileManager.default.moveItem(atPath: away, toPath: scratch.repository)
+        let fetched = try await scratch.run("repair")
+        #expect(fetched.status == 0 && fetched.stdout.contains("damaged object"), "\(fetched)")
+        #expect(!(try String(contentsOfFile: metadata, encoding: .utf8)).contains("tampered"))
     }
 
     @Test func remoteModifyChangesURLAndVerification() async throws {

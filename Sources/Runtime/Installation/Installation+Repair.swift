@@ -13,8 +13,10 @@ extension Installation {
         public var unrecoverable: [String] = []
     }
 
-    /// Checks each deployment: `active` names the deployed commit, the tree
-    /// is there, its metadata is the commit's own. A broken one is checked
+    /// Checks each deployment: every object of its commit matches its
+    /// checksum (`ostree fsck`), `active` names the deployed commit, the tree
+    /// is there, its metadata is the commit's own. Damaged objects are
+    /// fetched again from the ref's remote; a broken deployment is checked
     /// out again from the repository (the same crash-safe deploy as an
     /// install); with `dryRun`, only reported.
     @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
@@ -26,7 +28,11 @@ extension Installation {
             for (name, commit) in deployed.sorted(by: { $0.key < $1.key }) {
                 guard let ref = try? FlatpakRef(parsing: String(name.dropFirst("deploy/".count))) else { continue }
                 report.checked += 1
-                let problems = try Self.problems(of: ref, commit: commit, at: directory(for: ref), in: repository, installation: self)
+                // Objects first: a deployment's files are hard links to them,
+                // so a damaged object is a damaged app as well.
+                let corrupt = try repository.corruptObjects(reachableFrom: commit)
+                var problems = corrupt.isEmpty ? [] : ["\(corrupt.count) damaged object\(corrupt.count == 1 ? "" : "s") (\(corrupt[0])…)"]
+                problems += try Self.problems(of: ref, commit: commit, at: directory(for: ref), in: repository, installation: self)
                 guard !problems.isEmpty else { continue }
                 let summary = "\(ref): \(problems.joined(separator: "; "))"
                 if dryRun {
@@ -36,6 +42,17 @@ extension Installation {
                 let deploymentPath = directory(for: ref) + "/" + commit
                 let origin = (try? DeployInfo(deploymentPath: deploymentPath).origin)
                     ?? Self.origin(of: ref, commit: commit, in: repository) ?? ""
+                if !corrupt.isEmpty {
+                    // Damaged objects go, and the same commit is fetched
+                    // again from where it came from.
+                    do {
+                        for object in corrupt { try repository.discardObject(object, of: commit) }
+                        try repository.pull(from: origin, options: PullOptions(refs: [ref.description], commits: [commit]))
+                    } catch {
+                        report.unrecoverable.append(summary + "; cannot fetch \(commit.prefix(12)) again from \(origin.isEmpty ? "its remote" : origin) (\(PortalError(error).message)): reinstall it")
+                        continue
+                    }
+                }
                 // The broken tree is set aside, not deleted: if the repository
                 // cannot rebuild it either, it comes back as it was — repair
                 // never leaves an installation worse than it found it.
