@@ -49,6 +49,9 @@ struct SpawnRequest {
     let flags: SpawnFlags
     let sandboxFlags: SandboxFlags
     let exposed: [(name: String, readOnly: Bool)]
+    /// sandbox-expose-fd(-ro): the caller's own descriptors, bound where the
+    /// caller sees them.
+    let exposedFiles: [(file: UnixFD, readOnly: Bool)]
 
     init(arguments: [DBusValue]) throws(PortalError) {
         guard arguments.count == 6 else { throw .invalidArgs("Spawn takes 6 arguments") }
@@ -76,7 +79,7 @@ struct SpawnRequest {
         flags = SpawnFlags(rawValue: rawFlags)
         let options = try [String: Variant](dbusValue: arguments[5])
 
-        for unsupported in ["sandbox-expose-fd", "sandbox-expose-fd-ro", "usr-fd", "app-fd", "sandbox-a11y-own-names"]
+        for unsupported in ["usr-fd", "app-fd", "sandbox-a11y-own-names"]
             where options[unsupported] != nil {
             throw PortalError(name: "org.freedesktop.DBus.Error.NotSupported",
                               message: "burrow does not offer the Spawn option '\(unsupported)' yet")
@@ -107,6 +110,16 @@ struct SpawnRequest {
             }
         }
         self.exposed = exposed
+        var exposedFiles: [(UnixFD, Bool)] = []
+        for (key, readOnly) in [("sandbox-expose-fd", false), ("sandbox-expose-fd-ro", true)] {
+            guard let option = options[key] else { continue }
+            do {
+                exposedFiles += try [UnixFD](dbusValue: option.value).map { ($0, readOnly) }
+            } catch {
+                throw .invalidArgument("option '\(key)' must be an array of file descriptors (ah)")
+            }
+        }
+        self.exposedFiles = exposedFiles
     }
 
     /// The launch of a new instance of the caller's app, as Spawn asks.
@@ -135,6 +148,11 @@ struct SpawnRequest {
         request.emptyApp = flags.contains(.emptyApp)
         request.forwarded = Set(descriptors.keys.filter { $0 > 2 })
         request.extraContext = try context(parent: caller)
+        if flags.contains(.sandbox) {
+            request.fileBinds = try exposedFiles.map { (file, readOnly) throws(PortalError) in
+                try ExposedFile.bind(file, readOnly: readOnly)
+            }
+        }
         return request
     }
 

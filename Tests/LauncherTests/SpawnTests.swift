@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import PortalCommon
 import Testing
@@ -79,6 +80,27 @@ struct SpawnTests {
                                          flags: 256, options: ["unset-env": .array(element: .string, [.string("HOME")])])
         _ = try await portal.exitStatus(pid)
         #expect(portal.contents(out.path) == "0\nhome=unset\n")
+    }
+
+    @Test func exposedDescriptorsAppearInTheSubSandboxAndNothingBeside() async throws {
+        let portal = try await FlatpakPortalFixture()
+        let directory = portal.scratch.root.path + "/exposed"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for name in ["rw.txt", "ro.txt", "hidden.txt"] { try "\(name)\n".write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) }
+        #expect(try await runProgram("/bin/chown", ["-R", "65534:65534", directory]).status == 0)
+        let writable = open("\(directory)/rw.txt", burrow_o_path | O_CLOEXEC), readOnly = open("\(directory)/ro.txt", burrow_o_path | O_CLOEXEC)
+        defer { close(writable); close(readOnly) }
+        let out = try portal.outputFile("out")
+        defer { close(out.fd) }
+        let probe = "cat \(directory)/rw.txt \(directory)/ro.txt; echo more >> \(directory)/rw.txt && echo wrote-rw; "
+            + "echo more >> \(directory)/ro.txt 2>/dev/null || echo ro-refused; cat \(directory)/hidden.txt 2>/dev/null || echo hidden"
+        let pid = try await portal.spawn(["sh", "-c", probe], fds: [1: out.fd], flags: 4, options: [
+            "sandbox-expose-fd": .array(element: .unixFD, [.unixFD(try UnixFD.duplicating(writable))]),
+            "sandbox-expose-fd-ro": .array(element: .unixFD, [.unixFD(try UnixFD.duplicating(readOnly))]),
+        ])
+        #expect(try await portal.exitStatus(pid) == 0)
+        #expect(portal.contents(out.path) == "rw.txt\nro.txt\nwrote-rw\nro-refused\nhidden\n")
+        #expect(portal.contents("\(directory)/rw.txt") == "rw.txt\nmore\n")
     }
 
     @Test func spawnSignalReachesTheSandboxedProcess() async throws {

@@ -27,6 +27,8 @@ public struct AppLaunch: Sendable {
         /// Descriptors the sandbox inherits at their numbers; the plan's own
         /// slots go above them.
         public var forwarded: Set<Int32> = []
+        /// Files bound by descriptor (Spawn's sandbox-expose-fd).
+        public var fileBinds: [SandboxPlan.FileBind] = []
         /// The environment the launch is decided from: the session's
         /// locale and terminal, bus addresses, HOME, XDG_RUNTIME_DIR.
         public var environment: [String: String]
@@ -110,6 +112,7 @@ public struct AppLaunch: Sendable {
             sessionBusSocket: buses.socket, systemBusSocket: buses.systemSocket,
             hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
         input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 3)
+        input.fileBinds = request.fileBinds
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

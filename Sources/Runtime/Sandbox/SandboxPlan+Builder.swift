@@ -41,6 +41,7 @@ extension SandboxPlan {
             addHostResources()
             try addAppDirectories()
             try addExports()
+            try addFileBinds()
             addDocumentPortal()
             addSessionBus()
             addSockets()
@@ -232,6 +233,24 @@ extension SandboxPlan {
             steps.append(.bind(source: socket, destination: "/run/flatpak/bus"))
             steps.append(.symlink(target: "/run/flatpak/bus", path: "\(runtimeDirectory)/bus"))
             steps.append(.setEnvironment("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/flatpak/bus"))
+        }
+
+        /// Files bound by descriptor land on top of every grant, but never
+        /// on the sandbox's own plumbing.
+        private mutating func addFileBinds() throws(SandboxError) {
+            for bind in input.fileBinds {
+                let destination = bind.destination
+                guard destination.hasPrefix("/"), !destination.split(separator: "/").contains(where: { $0 == ".." || $0 == "." }) else {
+                    throw SandboxError("cannot bind a file at \(destination.debugDescription): not a plain absolute path")
+                }
+                if let reserved = Self.reservedPaths.first(where: { Self.isSameOrBelow(destination, $0) }) {
+                    throw SandboxError("cannot bind a file at \(destination): \(reserved) is reserved for the sandbox")
+                }
+                let slot = nextSlot
+                nextSlot += 1
+                descriptors.append(Descriptor(slot: slot, content: .file(bind.file)))
+                steps.append(.bindFD(slot: slot, destination: destination, readOnly: bind.readOnly))
+            }
         }
 
         private mutating func addSeccomp() {

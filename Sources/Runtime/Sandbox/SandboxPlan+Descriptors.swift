@@ -17,6 +17,8 @@ extension SandboxPlan {
                 files[descriptor.slot] = try SealedMemoryFile.make(name: name, contents: bytes)
             case .seccomp(let filter):
                 files[descriptor.slot] = try filter.compile()
+            case .file(let file):
+                files[descriptor.slot] = file
             }
         }
         return files

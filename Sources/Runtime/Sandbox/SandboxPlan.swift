@@ -82,6 +82,9 @@ public struct SandboxPlan: Hashable, Sendable {
         /// launcher forwards into the sandbox (the Flatpak portal's Spawn
         /// asks for fds at exact numbers), so a slot never lands on one.
         public var firstSlot: Int32 = SandboxPlan.firstSlot
+        /// Files bound by descriptor, after every grant (Spawn's
+        /// sandbox-expose-fd).
+        public var fileBinds: [FileBind] = []
 
         public init(
             appID: AppID, appFiles: String?, runtimeFiles: String, runtimeLayout: RuntimeLayout, info: FlatpakInfo,
@@ -121,6 +124,20 @@ public struct SandboxPlan: Hashable, Sendable {
     public enum DescriptorContent: Hashable, Sendable {
         case data(name: String, bytes: [UInt8])
         case seccomp(SeccompFilter)
+        /// A descriptor handed in (an exposed file), passed on as it is.
+        case file(UnixFD)
+    }
+
+    /// A file or directory to bind by descriptor at `destination`.
+    public struct FileBind: Hashable, Sendable {
+        public var file: UnixFD
+        public var destination: String
+        public var readOnly: Bool
+        public init(file: UnixFD, destination: String, readOnly: Bool) {
+            self.file = file
+            self.destination = destination
+            self.readOnly = readOnly
+        }
     }
 
     public struct Descriptor: Hashable, Sendable {

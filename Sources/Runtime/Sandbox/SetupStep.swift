@@ -45,6 +45,9 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
     case roBindData(slot: Int32, path: String)
     /// The BPF filter in `slot`, installed right before exec.
     case seccomp(slot: Int32)
+    /// Binds the file or directory an open descriptor refers to (bwrap
+    /// --bind-fd / --ro-bind-fd): no path is resolved on the host.
+    case bindFD(slot: Int32, destination: String, readOnly: Bool)
     case chdir(String)
 
     /// The bwrap options for this step.
@@ -76,6 +79,7 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
         case .file(let slot, let path): return ["--file", String(slot), path]
         case .roBindData(let slot, let path): return ["--ro-bind-data", String(slot), path]
         case .seccomp(let slot): return ["--seccomp", String(slot)]
+        case .bindFD(let slot, let destination, let readOnly): return [readOnly ? "--ro-bind-fd" : "--bind-fd", String(slot), destination]
         case .chdir(let path): return ["--chdir", path]
         }
     }
