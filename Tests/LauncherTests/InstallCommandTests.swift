@@ -95,7 +95,7 @@ struct InstallCommandTests {
         let server = try ChildProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", "\(port)",
                                                            "--directory", scratch.repository], captureOutput: true, captureError: true)
         defer { server.stop() }
-        try await Task.sleep(for: .milliseconds(400))
+        try await Self.waitForServer(port: port)
         let add = try await scratch.run("remote-add", "--no-gpg-verify", "web", "http://127.0.0.1:\(port)/")
         #expect(add.status == 0, "\(add)")
         let listed = try await scratch.run("remote-ls", "web")
@@ -103,6 +103,17 @@ struct InstallCommandTests {
         let install = try await scratch.run("install", "-y", "web", "org.example.Hello")
         #expect(install.status == 0, "\(install)")
         #expect(install.stdout.contains("Installed app/org.example.Hello/\(Self.arch)/stable"))
+    }
+
+    /// Until a test's web server accepts connections (polled, up to 20 s:
+    /// python starts slowly on a loaded machine).
+    static func waitForServer(port: Int) async throws {
+        for _ in 0..<200 {
+            let probe = try await runProgram("/usr/bin/python3", ["-c", "import socket; socket.create_connection(('127.0.0.1', \(port)), 1)"])
+            if probe.status == 0 { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("the web server on port \(port) did not start within 20 s")
     }
 
     @Test func updateMovesToANewCommit() async throws {
@@ -161,7 +172,7 @@ struct InstallCommandTests {
         let server = try ChildProcess("/usr/bin/python3", ["-c", gatedServer, "\(port)", scratch.repository, gate, stalled],
                                       captureOutput: true, captureError: true)
         defer { server.stop() }
-        try await Task.sleep(for: .milliseconds(400))
+        try await Self.waitForServer(port: port)
         #expect(try await scratch.run("remote-add", "--no-gpg-verify", "slow", "http://127.0.0.1:\(port)/").status == 0)
 
         let first = try ChildProcess(try BuiltProducts.path("burrow"), ["install", "--noninteractive", "slow", "org.example.Hello"],

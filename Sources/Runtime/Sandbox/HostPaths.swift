@@ -30,6 +30,15 @@ public protocol HostPaths: Sendable {
 
     /// The names in the host's `/`, for `filesystems=host`.
     var rootEntries: [String] { get }
+
+    /// An `O_PATH` descriptor of what `path` names, for paths the app can
+    /// change (its own directory): bwrap then binds exactly that inode
+    /// (--bind-fd) instead of resolving the path again. `nil`: bind by path.
+    func openBindSource(for path: String) -> UnixFD?
+}
+
+extension HostPaths {
+    public func openBindSource(for path: String) -> UnixFD? { nil }
 }
 
 /// `HostPaths` from a fixed description: which paths exist, where the

@@ -11,11 +11,9 @@ public import PortalCommon
 /// `~/.ssh`, reached through a `--persist=.ssh`) must never be followed —
 /// the CVE-2024-42472 class. Such paths are walked component by component
 /// with `openat(O_NOFOLLOW)` from the app directory and refused if any
-/// component is a link.
-///
-/// What this does not do yet: hand bwrap the opened fds (bwrap 0.8 has no
-/// `--bind-fd`), so a process of the same app running *concurrently* could
-/// still swap a checked directory for a link before bwrap binds it.
+/// component is a link, and bwrap binds the descriptor the walk ended on
+/// (`--bind-fd`), so a process of the same app running concurrently cannot
+/// swap a checked directory for a link before the bind either.
 public struct LauncherHostPaths: HostPaths {
     public let appDirectory: String
     public let userDirectories: [PermissionContext.XDGDirectory: String]
@@ -52,22 +50,34 @@ public struct LauncherHostPaths: HostPaths {
         return names
     }
 
+    /// The app's own directory and what lies below it are bound by the
+    /// descriptor the walk ended on: a concurrent instance of the app cannot
+    /// swap a checked directory for a link before bwrap binds it.
+    public func openBindSource(for path: String) -> UnixFD? {
+        guard path == appDirectory || path.hasPrefix(appDirectory + "/") else { return nil }
+        return Self.openPlainChain(root: appDirectory, relative: String(path.dropFirst(appDirectory.count)))
+    }
+
     /// Whether `root/relative` exists with no symbolic link on the way
     /// below `root` (the root itself was created by the launcher).
     static func isPlainDirectoryChain(root: String, relative: String) -> Bool {
+        openPlainChain(root: root, relative: relative) != nil
+    }
+
+    /// `root/relative` opened O_PATH one component at a time, refusing
+    /// links and `..`; nil when anything on the way is missing or a link.
+    static func openPlainChain(root: String, relative: String) -> UnixFD? {
         var fd = open(root, burrow_o_path | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
+        guard fd >= 0 else { return nil }
         for component in relative.split(separator: "/") where component != "." {
-            if component == ".." { return false }
+            guard component != ".." else { close(fd); return nil }
             let next = openat(fd, String(component), burrow_o_path | O_NOFOLLOW | O_CLOEXEC)
-            guard next >= 0 else { return false }
-            var info = stat()
-            let isLink = fstat(next, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
             close(fd)
+            guard next >= 0 else { return nil }
             fd = next
-            if isLink { return false }
+            var info = stat()
+            guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFLNK else { close(fd); return nil }
         }
-        return true
+        return UnixFD(takingOwnershipOf: fd)
     }
 }

@@ -235,6 +235,14 @@ extension SandboxPlan {
             steps.append(.setEnvironment("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/flatpak/bus"))
         }
 
+        /// A descriptor slot for a file handed to bwrap as it is.
+        mutating func slot(for file: UnixFD) -> Int32 {
+            let slot = nextSlot
+            nextSlot += 1
+            descriptors.append(Descriptor(slot: slot, content: .file(file)))
+            return slot
+        }
+
         /// Files bound by descriptor land on top of every grant, but never
         /// on the sandbox's own plumbing.
         private mutating func addFileBinds() throws(SandboxError) {
@@ -246,10 +254,7 @@ extension SandboxPlan {
                 if let reserved = Self.reservedPaths.first(where: { Self.isSameOrBelow(destination, $0) }) {
                     throw SandboxError("cannot bind a file at \(destination): \(reserved) is reserved for the sandbox")
                 }
-                let slot = nextSlot
-                nextSlot += 1
-                descriptors.append(Descriptor(slot: slot, content: .file(bind.file)))
-                steps.append(.bindFD(slot: slot, destination: destination, readOnly: bind.readOnly))
+                steps.append(.bindFD(slot: slot(for: bind.file), destination: destination, readOnly: bind.readOnly))
             }
         }
 

@@ -143,8 +143,14 @@ extension SandboxPlan.Builder {
 
         for export in exports.values.sorted(by: { Self.precedes($0.destination, $1.destination) }) {
             switch export.kind {
-            case .bind(let source, true): steps.append(.roBind(source: source, destination: export.destination))
-            case .bind(let source, false): steps.append(.bind(source: source, destination: export.destination))
+            case .bind(let source, let readOnly):
+                // App-writable sources go by the descriptor the checks ended on.
+                if let file = hostPaths.openBindSource(for: source) {
+                    steps.append(.bindFD(slot: slot(for: file), destination: export.destination, readOnly: readOnly))
+                } else {
+                    steps.append(readOnly ? .roBind(source: source, destination: export.destination)
+                                          : .bind(source: source, destination: export.destination))
+                }
             case .hide: steps.append(.tmpfs(export.destination))
             case .symlink(let target): steps.append(.symlink(target: target, path: export.destination))
             }
