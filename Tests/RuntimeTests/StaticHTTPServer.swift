@@ -17,12 +17,13 @@ final class StaticHTTPServer: @unchecked Sendable {
             ["-c", "exec python3 -m http.server --bind 127.0.0.1 \"$0\" --directory \"$1\" >/dev/null 2>&1",
              String(port), directory])
         let server = StaticHTTPServer(process: process, port: port)
-        for _ in 0..<200 {
+        // Up to 20 s: python starts slowly on a loaded machine.
+        for _ in 0..<800 {
             if canConnect(port: port) { return server }
             if process.poll() != nil { throw TestFailure("http.server exited before listening on \(port)") }
             try await Task.sleep(for: .milliseconds(25))
         }
-        throw TestFailure("http.server did not listen on \(port) within 5 s")
+        throw TestFailure("http.server did not listen on \(port) within 20 s")
     }
 
     private init(process: ChildProcess, port: UInt16) {
