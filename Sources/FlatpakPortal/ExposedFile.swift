@@ -32,4 +32,14 @@ enum ExposedFile {
             return SandboxPlan.FileBind(file: file, destination: path, readOnly: readOnly)
         }
     }
+
+    /// usr-fd / app-fd: a directory of the caller's, read-only at `destination`.
+    static func directory(_ file: UnixFD, at destination: String) throws(PortalError) -> SandboxPlan.FileBind {
+        let isDirectory = file.withRawDescriptor { fd -> Bool in
+            var status = stat()
+            return fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        }
+        guard isDirectory else { throw .invalidArgument("usr-fd and app-fd must be directories (\(destination))") }
+        return SandboxPlan.FileBind(file: file, destination: destination, readOnly: true)
+    }
 }

@@ -52,6 +52,9 @@ struct SpawnRequest {
     /// sandbox-expose-fd(-ro): the caller's own descriptors, bound where the
     /// caller sees them.
     let exposedFiles: [(file: UnixFD, readOnly: Bool)]
+    /// usr-fd / app-fd: the caller's /usr or /app, shown read-only at
+    /// /run/parent/usr and /run/parent/app.
+    let parentTrees: [(file: UnixFD, destination: String)]
 
     init(arguments: [DBusValue]) throws(PortalError) {
         guard arguments.count == 6 else { throw .invalidArgs("Spawn takes 6 arguments") }
@@ -79,7 +82,7 @@ struct SpawnRequest {
         flags = SpawnFlags(rawValue: rawFlags)
         let options = try [String: Variant](dbusValue: arguments[5])
 
-        for unsupported in ["usr-fd", "app-fd", "sandbox-a11y-own-names"]
+        for unsupported in ["sandbox-a11y-own-names"]
             where options[unsupported] != nil {
             throw PortalError(name: "org.freedesktop.DBus.Error.NotSupported",
                               message: "burrow does not offer the Spawn option '\(unsupported)' yet")
@@ -120,6 +123,13 @@ struct SpawnRequest {
             }
         }
         self.exposedFiles = exposedFiles
+        var parentTrees: [(UnixFD, String)] = []
+        for (key, destination) in [("usr-fd", "/run/parent/usr"), ("app-fd", "/run/parent/app")] {
+            guard let option = options[key] else { continue }
+            guard case .unixFD(let file) = option.value else { throw .invalidArgument("option '\(key)' must be a file descriptor (h)") }
+            parentTrees.append((file, destination))
+        }
+        self.parentTrees = parentTrees
     }
 
     /// The launch of a new instance of the caller's app, as Spawn asks.
@@ -152,6 +162,9 @@ struct SpawnRequest {
             request.fileBinds = try exposedFiles.map { (file, readOnly) throws(PortalError) in
                 try ExposedFile.bind(file, readOnly: readOnly)
             }
+        }
+        request.fileBinds += try parentTrees.map { (file, destination) throws(PortalError) in
+            try ExposedFile.directory(file, at: destination)
         }
         return request
     }

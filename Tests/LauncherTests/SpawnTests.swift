@@ -103,6 +103,22 @@ struct SpawnTests {
         #expect(portal.contents("\(directory)/rw.txt") == "rw.txt\nmore\n")
     }
 
+    @Test func usrAndAppDescriptorsShowTheParentsTreesReadOnly() async throws {
+        let portal = try await FlatpakPortalFixture()
+        let user = portal.scratch.root.path + "/user"
+        let app = open("\(user)/app/org.example.Hello/\(InstallCommandTests.arch)/stable/active/files", burrow_o_path | O_DIRECTORY | O_CLOEXEC)
+        let usr = open("\(user)/runtime/org.example.Platform/\(InstallCommandTests.arch)/stable/active/files", burrow_o_path | O_DIRECTORY | O_CLOEXEC)
+        defer { close(app); close(usr) }
+        let out = try portal.outputFile("out")
+        defer { close(out.fd) }
+        let pid = try await portal.spawn(["sh", "-c", "ls /run/parent/app/bin; test -x /run/parent/usr/bin/busybox && echo usr; touch /run/parent/app/x 2>/dev/null || echo read-only"],
+                                         fds: [1: out.fd], flags: 256, options: [
+            "app-fd": .unixFD(try UnixFD.duplicating(app)), "usr-fd": .unixFD(try UnixFD.duplicating(usr)),
+        ])
+        #expect(try await portal.exitStatus(pid) == 0)
+        #expect(portal.contents(out.path) == "hello\nusr\nread-only\n")
+    }
+
     @Test func spawnSignalReachesTheSandboxedProcess() async throws {
         let portal = try await FlatpakPortalFixture()
         let out = try portal.outputFile("out"), err = try portal.outputFile("err")
