@@ -114,6 +114,10 @@ static inline void burrow_reset_signals(void) {
     (void)pthread_sigmask(SIG_SETMASK, &none, NULL);
 }
 
+// NS_GET_USERNS (<linux/nsfs.h>): the user namespace owning namespace `fd`,
+// as a new descriptor; ioctl is variadic, so Swift cannot call it itself.
+static inline int burrow_ns_owner(int fd) { return ioctl(fd, 0xb701); }
+
 static inline int burrow_enter_exec(const int *ns_fds, int ns_count, int root_fd, const char *path,
                                     char *const argv[], char *const envp[], int *failed_step) {
     int mount_fd = ns_count > 0 ? ns_fds[ns_count - 1] : -1;

@@ -43,9 +43,13 @@ struct FlatpakService {
                 } catch {
                     throw PortalError.failed("cannot start \(caller.appID.rawValue): \(error)")
                 }
-                try processes.track(pid: pid, instance: launch.instance, as: .init(
-                    pid: pid, owner: call.sender, watchBus: request.flags.contains(.watchBus),
-                    notifyStart: request.flags.contains(.notifyStart)))
+                var child = SpawnedProcesses.Child(pid: pid, owner: call.sender, watchBus: request.flags.contains(.watchBus),
+                                                   notifyStart: request.flags.contains(.notifyStart))
+                if !request.flags.isDisjoint(with: [.exposePIDs, .sharePIDs]) {
+                    let runtime = SandboxPlan.User.runtimeDirectory(environment: environment)
+                    child.relativePID = { CallerNamespaces.relativePID(of: $0, caller: caller, runtimeDirectory: runtime) }
+                }
+                try processes.track(pid: pid, instance: launch.instance, as: child)
                 logger.debug("spawned \(request.argv[0]) for \(caller.appID.rawValue) as \(pid)")
                 return [.uint32(UInt32(pid))]
             }),
@@ -62,8 +66,8 @@ struct FlatpakService {
             }),
         ], properties: [
             .version(8),
-            // EXPOSE_PIDS/SHARE_PIDS are not offered: bit 1 stays clear.
-            DBusProperty("supports", "u", constant: true) { .uint32(0) },
+            // Bit 1: EXPOSE_PIDS (and, since version 5, SHARE_PIDS).
+            DBusProperty("supports", "u", constant: true) { .uint32(1) },
         ], signals: [
             DBusSignal("SpawnStarted", [.init("pid", "u"), .init("relpid", "u")]),
             DBusSignal("SpawnExited", [.init("pid", "u"), .init("exit_status", "u")]),

@@ -87,11 +87,6 @@ struct SpawnRequest {
             throw PortalError(name: "org.freedesktop.DBus.Error.NotSupported",
                               message: "burrow does not offer the Spawn option '\(unsupported)' yet")
         }
-        if !flags.isDisjoint(with: [.exposePIDs, .sharePIDs]) {
-            // The `supports` property says 0: callers are told up front.
-            throw PortalError(name: "org.freedesktop.DBus.Error.NotSupported",
-                              message: "burrow does not support EXPOSE_PIDS or SHARE_PIDS (see the 'supports' property)")
-        }
         unsetEnvironment = try Self.strings(options["unset-env"], "unset-env")
         for name in unsetEnvironment where !Self.isVariableName(name) {
             throw .invalidArgument("'\(name)' in unset-env is not an environment variable name")
@@ -165,6 +160,13 @@ struct SpawnRequest {
         }
         request.fileBinds += try parentTrees.map { (file, destination) throws(PortalError) in
             try ExposedFile.directory(file, at: destination)
+        }
+        if !flags.isDisjoint(with: [.exposePIDs, .sharePIDs]) {
+            // SHARE_PIDS: the caller's pid namespace itself; EXPOSE_PIDS: a
+            // new one below it, so the caller sees the new processes.
+            request.parentNamespaces = try CallerNamespaces.of(
+                caller, runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: environment),
+                newPIDNamespace: !flags.contains(.sharePIDs))
         }
         return request
     }

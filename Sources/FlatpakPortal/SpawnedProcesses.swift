@@ -15,6 +15,8 @@ final class SpawnedProcesses: Sendable {
         let owner: BusName
         let watchBus: Bool
         let notifyStart: Bool
+        /// The app's pid as the caller sees it (EXPOSE/SHARE_PIDS), else nil.
+        var relativePID: (@Sendable (Int32) -> UInt32)? = nil
     }
 
     private let connection: BusConnection
@@ -40,8 +42,9 @@ final class SpawnedProcesses: Sendable {
         if child.notifyStart {
             queue.async { [self] in
                 waitForSandbox(instance, pidfd: pidfd)
+                let relative = instance.appPID.flatMap { pid in child.relativePID?(pid) } ?? 0
                 connection.emitSignal(path: FlatpakService.path, interface: FlatpakService.interface, member: "SpawnStarted",
-                                      [.uint32(UInt32(child.pid)), .uint32(0)], destination: child.owner)
+                                      [.uint32(UInt32(child.pid)), .uint32(relative)], destination: child.owner)
             }
         }
         let source = DispatchSource.makeReadSource(fileDescriptor: pidfd, queue: queue)

@@ -56,6 +56,13 @@ final class FlatpakPortalFixture: @unchecked Sendable {
         bus.stop()
     }
 
+    /// Also records the portal's signals sent to `connection` (another caller).
+    func record(from connection: BusConnection) async throws {
+        _ = try await connection.addMatch("type='signal'") { [signals] message in
+            signals.list.withLock { $0.append(message) }
+        }
+    }
+
     /// Spawn from the sandboxed app; `fds` maps target numbers to our fds.
     func spawn(_ argv: [String], fds: [UInt32: Int32] = [:], env: [String: String] = [:], flags: UInt32 = 0,
                options: [String: DBusValue] = [:], as caller: BusConnection? = nil) async throws(PortalError) -> UInt32 {

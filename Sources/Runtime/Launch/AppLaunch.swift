@@ -29,6 +29,8 @@ public struct AppLaunch: Sendable {
         public var forwarded: Set<Int32> = []
         /// Files bound by descriptor (Spawn's sandbox-expose-fd).
         public var fileBinds: [SandboxPlan.FileBind] = []
+        /// Start in another sandbox's namespaces (Spawn's SHARE/EXPOSE_PIDS).
+        public var parentNamespaces: SandboxPlan.ParentNamespaces?
         /// The environment the launch is decided from: the session's
         /// locale and terminal, bus addresses, HOME, XDG_RUNTIME_DIR.
         public var environment: [String: String]
@@ -113,6 +115,7 @@ public struct AppLaunch: Sendable {
             hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
         input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 3)
         input.fileBinds = request.fileBinds
+        input.parentNamespaces = request.parentNamespaces
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,

@@ -66,11 +66,22 @@ extension SandboxPlan {
             var namespaces: SetupStep.Namespaces = [.user, .pid]
             if !context.shared.contains(.ipc) { namespaces.insert(.ipc) }
             if !context.shared.contains(.network) { namespaces.insert(.network) }
-            steps.append(.unshare(namespaces))
-            // No user namespaces inside: the seccomp filter already refuses
-            // them, and bwrap's max_user_namespaces=1 is the second lock, as
-            // in Flatpak (needed the day the filter has a hole).
-            steps.append(.disableUserNamespaces)
+            if let parent = input.parentNamespaces {
+                // Inside the parent sandbox's user namespace, which already
+                // allows no further ones (its --disable-userns), and in its
+                // pid namespace or a new one below it.
+                namespaces.remove(.user)
+                if !parent.newPIDNamespace { namespaces.remove(.pid) }
+                steps.append(.joinUserNamespace(slot: slot(for: parent.user)))
+                steps.append(.joinPIDNamespace(slot: slot(for: parent.pid)))
+                steps.append(.unshare(namespaces))
+            } else {
+                steps.append(.unshare(namespaces))
+                // No user namespaces inside: the seccomp filter already refuses
+                // them, and bwrap's max_user_namespaces=1 is the second lock, as
+                // in Flatpak (needed the day the filter has a hole).
+                steps.append(.disableUserNamespaces)
+            }
             // The app does not outlive the launcher (or the portal that spawned it).
             steps.append(.dieWithParent)
             if input.newSession { steps.append(.newSession) }

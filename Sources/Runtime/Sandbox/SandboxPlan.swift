@@ -85,6 +85,8 @@ public struct SandboxPlan: Hashable, Sendable {
         /// Files bound by descriptor, after every grant (Spawn's
         /// sandbox-expose-fd).
         public var fileBinds: [FileBind] = []
+        /// Start inside another sandbox's namespaces instead of new ones.
+        public var parentNamespaces: ParentNamespaces?
 
         public init(
             appID: AppID, appFiles: String?, runtimeFiles: String, runtimeLayout: RuntimeLayout, info: FlatpakInfo,
@@ -126,6 +128,20 @@ public struct SandboxPlan: Hashable, Sendable {
         case seccomp(SeccompFilter)
         /// A descriptor handed in (an exposed file), passed on as it is.
         case file(UnixFD)
+    }
+
+    /// Another sandbox's namespaces to start in (Spawn's SHARE_PIDS and
+    /// EXPOSE_PIDS): its user namespace, and its pid namespace — shared, or
+    /// as the parent of a new one.
+    public struct ParentNamespaces: Hashable, Sendable {
+        public var user: UnixFD
+        public var pid: UnixFD
+        public var newPIDNamespace: Bool
+        public init(user: UnixFD, pid: UnixFD, newPIDNamespace: Bool) {
+            self.user = user
+            self.pid = pid
+            self.newPIDNamespace = newPIDNamespace
+        }
     }
 
     /// A file or directory to bind by descriptor at `destination`.

@@ -48,6 +48,10 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
     /// Binds the file or directory an open descriptor refers to (bwrap
     /// --bind-fd / --ro-bind-fd): no path is resolved on the host.
     case bindFD(slot: Int32, destination: String, readOnly: Bool)
+    /// Joins an existing user namespace (--userns) or pid namespace
+    /// (--pidns; with --unshare-pid, the new one's parent).
+    case joinUserNamespace(slot: Int32)
+    case joinPIDNamespace(slot: Int32)
     case chdir(String)
 
     /// The bwrap options for this step.
@@ -80,6 +84,8 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
         case .roBindData(let slot, let path): return ["--ro-bind-data", String(slot), path]
         case .seccomp(let slot): return ["--seccomp", String(slot)]
         case .bindFD(let slot, let destination, let readOnly): return [readOnly ? "--ro-bind-fd" : "--bind-fd", String(slot), destination]
+        case .joinUserNamespace(let slot): return ["--userns", String(slot)]
+        case .joinPIDNamespace(let slot): return ["--pidns", String(slot)]
         case .chdir(let path): return ["--chdir", path]
         }
     }
