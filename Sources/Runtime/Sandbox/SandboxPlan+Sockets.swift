@@ -7,7 +7,13 @@ extension SandboxPlan {
     public struct HostSockets: Hashable, Sendable {
         public struct X11: Hashable, Sendable {
             public var socket: String
-            public init(socket: String) { self.socket = socket }
+            /// The cookies for this display, already rewritten for `:99`
+            /// (`XAuthority.sandboxCookies`); nil: no authority file.
+            public var cookies: [UInt8]?
+            public init(socket: String, cookies: [UInt8]? = nil) {
+                self.socket = socket
+                self.cookies = cookies
+            }
         }
 
         public var wayland: String?
@@ -32,6 +38,16 @@ extension SandboxPlan {
             self.gpgAgent = gpgAgent
         }
 
+        /// $XAUTHORITY (else ~/.Xauthority), reduced to `display`'s cookies.
+        static func xauthority(environment: [String: String], display: Int) -> [UInt8]? {
+            let path = environment["XAUTHORITY"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+                ?? environment["HOME"].map { "\($0)/.Xauthority" }
+            guard let path, let file = try? FileSystem.contents(of: path, limit: 1 << 20) else { return nil }
+            var name = [CChar](repeating: 0, count: 256)
+            guard gethostname(&name, name.count - 1) == 0 else { return nil }
+            return XAuthority.sandboxCookies(from: file, display: display, hostname: String(cString: name))
+        }
+
         /// Looks for the sockets the way Flatpak does: `$WAYLAND_DISPLAY`
         /// (default `wayland-0`) in the runtime directory, `$DISPLAY`'s
         /// `/tmp/.X11-unix/XN`, PulseAudio's `pulse/native`, `$SSH_AUTH_SOCK`.
@@ -46,7 +62,9 @@ extension SandboxPlan {
             sockets.wayland = socket(display.hasPrefix("/") ? display : "\(runtimeDirectory)/\(display)")
             if let x = environment["DISPLAY"], x.hasPrefix(":"),
                let number = Int(x.dropFirst().prefix { $0.isNumber }) {
-                sockets.x11 = socket("/tmp/.X11-unix/X\(number)").map(X11.init)
+                sockets.x11 = socket("/tmp/.X11-unix/X\(number)").map { path in
+                    X11(socket: path, cookies: Self.xauthority(environment: environment, display: number))
+                }
             }
             sockets.pulseAudio = socket("\(runtimeDirectory)/pulse/native")
             sockets.sshAgent = environment["SSH_AUTH_SOCK"].flatMap(socket)
@@ -82,6 +100,10 @@ extension SandboxPlan.Builder {
             if let x11 = host.x11 {
                 steps.append(.roBind(source: x11.socket, destination: "/tmp/.X11-unix/X99"))
                 steps.append(.setEnvironment("DISPLAY", ":99.0"))
+                if let cookies = x11.cookies {
+                    steps.append(.roBindData(slot: data("Xauthority", cookies), path: "/run/flatpak/Xauthority"))
+                    steps.append(.setEnvironment("XAUTHORITY", "/run/flatpak/Xauthority"))
+                }
             } else {
                 notes.append("not sharing X11: no X server socket for $DISPLAY")
             }
