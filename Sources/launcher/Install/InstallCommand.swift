@@ -26,6 +26,12 @@ struct InstallCommand: AsyncParsableCommand {
     @Flag(help: "Install the single-file bundle named instead of a remote.")
     var bundle = false
 
+    @Flag(help: "Install what the .flatpakref file named instead of a remote describes.")
+    var from = false
+
+    @Flag(name: .customLong("no-gpg-verify"), help: "With --from: accept a .flatpakref without a GPG key.")
+    var noGPGVerify = false
+
     @Argument(help: "The remote to install from (with --bundle: the bundle file).")
     var remote: String
 
@@ -33,13 +39,27 @@ struct InstallCommand: AsyncParsableCommand {
     var refs: [String] = []
 
     func validate() throws {
-        if bundle && !refs.isEmpty { throw ValidationError("--bundle takes one file and no refs") }
-        if !bundle && refs.isEmpty { throw ValidationError("name at least one ref to install") }
+        if (bundle || from) && !refs.isEmpty { throw ValidationError("--bundle and --from take one file and no refs") }
+        if !bundle && !from && refs.isEmpty { throw ValidationError("name at least one ref to install") }
     }
 
     func run() async throws {
         try installationOptions.requireWritable()
         if bundle { return try await installBundle(remote) }
+        if from {
+            // The remote the .flatpakref describes (its suggested name, or
+            // ID-origin), then the ref it names, as any install.
+            let file = try RepoFile(reading: remote, group: "Flatpak Ref")
+            guard let ref = file.ref else { throw CLIError("\(remote) names no ref") }
+            let name = ref.suggestedRemote ?? "\(ref.name)-origin"
+            try await file.addRemote(name, to: installationOptions.installation, allowUnsigned: noGPGVerify, ifNotExists: true)
+            let text = "\(ref.isRuntime ? "runtime" : "app")/\(ref.name)/\(FlatpakArch.current)/\(ref.branch)"
+            return try await install(from: name, refs: [text])
+        }
+        try await install(from: remote, refs: refs)
+    }
+
+    func install(from remote: String, refs: [String]) async throws {
         let installation = installationOptions.installation
         let summary = try await installation.remoteSummary(remote)
         let offered = summary.flatpakRefs

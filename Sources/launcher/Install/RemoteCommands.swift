@@ -21,11 +21,16 @@ struct RemoteAddCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-gpg-verify"), help: "Do not require signed commits and summaries (local or test repositories only).")
     var noGPGVerify = false
     @Option(name: .customLong("gpg-import"), help: "Import the publisher's GPG public key from FILE.") var gpgImport: String?
+    @Flag(help: "The location is a .flatpakrepo file describing the remote.") var from = false
     @Argument(help: "Name of the remote.") var name: String
-    @Argument(help: "URL: file:///path, http(s)://host/path, or a local path.") var url: String
+    @Argument(help: "URL: file:///path, http(s)://host/path, or a local path (with --from: a .flatpakrepo file).") var url: String
 
     func run() async throws {
         try installationOptions.requireWritable()
+        if from {
+            let file = try RepoFile(reading: url, group: "Flatpak Repo")
+            return try await file.addRemote(name, to: installationOptions.installation, allowUnsigned: noGPGVerify, ifNotExists: ifNotExists)
+        }
         let location = try remoteLocation(url)
         try await installationOptions.installation.addRemote(
             name, url: location,
