@@ -102,7 +102,8 @@ struct PrintPromptTests {
             let printed = try await Self.print(session, title: "Letter", document: try Self.document(session, "letter body"),
                                                options: ["token": .uint32(token)]).value
             #expect(printed.response == 0)
-            #expect(try Self.recorded(tools).argv == ["-d", "lab", "-n", "3", "-t", "Letter"])
+            // orientation=landscape from PreparePrint's settings reaches lp.
+            #expect(try Self.recorded(tools).argv == ["-d", "lab", "-n", "3", "-o", "orientation-requested=4", "-t", "Letter"])
             #expect(try Self.recorded(tools).stdin == "letter body")
 
             // A token is good once: the second Print asks again.

@@ -37,7 +37,8 @@ struct PrintBackend: Sendable {
         guard case .answered(let choice) = outcome else { return [.uint32(outcome.response), VardictValue().dbusValue] }
         settings["printer"] = Variant(choice.printer)
         settings["n-copies"] = Variant(String(choice.copies))
-        let token = tokens.issue(PrintTokens.Job(appID: request.appID, printer: choice.printer, copies: choice.copies))
+        let token = tokens.issue(PrintTokens.Job(appID: request.appID, printer: choice.printer, copies: choice.copies,
+                                                 options: try Self.lpOptions(from: settings)))
         let results: VardictValue = [
             "settings": Variant(settings.dbusValue),
             "page-setup": Variant(pageSetup.dbusValue),
@@ -62,7 +63,7 @@ struct PrintBackend: Sendable {
             guard case .answered(let choice) = outcome else { return [.uint32(outcome.response), VardictValue().dbusValue] }
             job = PrintTokens.Job(appID: request.appID, printer: choice.printer, copies: choice.copies)
         }
-        try await cups.submit(document, printer: job.printer, copies: job.copies, title: request.title)
+        try await cups.submit(document, printer: job.printer, copies: job.copies, options: job.options, title: request.title)
         return [.uint32(0), VardictValue().dbusValue]
     }
 
@@ -80,6 +81,37 @@ struct PrintBackend: Sendable {
         _ = try options.option("supported_output_file_formats", as: [String].self)
         _ = try options.option("has_current_page", as: Bool.self)
         _ = try options.option("has_selected_pages", as: Bool.self)
+    }
+
+    /// GTK print settings CUPS understands, as lp `-o` options. Values are
+    /// strings, as GTK writes them; unknown ones are left out (GTK passes
+    /// many settings lp has no use for), never passed through verbatim.
+    static func lpOptions(from settings: [String: Variant]) throws(PortalError) -> [String] {
+        var options: [String] = []
+        let orientations = ["portrait": "3", "landscape": "4", "reverse_landscape": "5", "reverse_portrait": "6"]
+        if let orientation = try settings.option("orientation", as: String.self), let value = orientations[orientation] {
+            options.append("orientation-requested=\(value)")
+        }
+        let sides = ["simplex": "one-sided", "horizontal": "two-sided-short-edge", "vertical": "two-sided-long-edge"]
+        if let duplex = try settings.option("duplex", as: String.self), let value = sides[duplex] {
+            options.append("sides=\(value)")
+        }
+        if let up = try settings.option("number-up", as: String.self), ["1", "2", "4", "6", "9", "16"].contains(up) {
+            options.append("number-up=\(up)")
+        }
+        // GTK counts pages from 0, CUPS from 1.
+        if let ranges = try settings.option("page-ranges", as: String.self) {
+            let converted = ranges.split(separator: ",", omittingEmptySubsequences: false).map { range -> String? in
+                let bounds = range.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                guard (1...2).contains(bounds.count), bounds.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
+                return bounds.map { String($0! + 1) }.joined(separator: "-")
+            }
+            guard !converted.isEmpty, converted.allSatisfy({ $0 != nil }) else {
+                throw .invalidArgument("setting 'page-ranges' must look like '0-2,4' (pages counted from 0), not '\(ranges)'")
+            }
+            options.append("page-ranges=" + converted.map { $0! }.joined(separator: ","))
+        }
+        return options
     }
 
     /// `n-copies` is a string in GTK's print settings, like every value.
@@ -117,6 +149,8 @@ final class PrintTokens: Sendable {
         let appID: String
         let printer: String
         let copies: Int
+        /// lp `-o` options from PreparePrint's settings.
+        var options: [String] = []
     }
 
     private struct Issued {

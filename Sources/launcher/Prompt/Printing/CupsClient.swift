@@ -46,9 +46,10 @@ struct CupsClient: Sendable {
     /// Submits what `document` holds to `printer`. The descriptor becomes
     /// lp's stdin — lp reads the data itself; no path to the document ever
     /// exists on this side, so nothing can swap the file underneath.
-    func submit(_ document: UnixFD, printer: String, copies: Int, title: String) async throws(PortalError) {
+    func submit(_ document: UnixFD, printer: String, copies: Int, options: [String] = [], title: String) async throws(PortalError) {
         var arguments = ["-d", printer]
         if copies > 1 { arguments += ["-n", String(copies)] }
+        for option in options { arguments += ["-o", option] }
         if !title.isEmpty { arguments += ["-t", Canvas.sanitize(title)] }
         let result = try await CommandRunner.run(lp, arguments, standardInput: document)
         guard result.status == 0 else {
