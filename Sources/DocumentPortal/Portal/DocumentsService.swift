@@ -6,7 +6,10 @@ import PortalCommon
 ///
 /// Handlers run on the bus thread, in arrival order (`.immediate`): each is
 /// a few syscalls and one SQLite transaction, and ordering means an app's
-/// Add followed by GrantPermissions always sees its own document.
+/// Add followed by GrantPermissions always sees its own document. AddFull
+/// and AddNamedFull are the exception (`.deferred`): as-needed-by-app asks
+/// `burrow info`, which must not stall every other caller; a client still
+/// gets their reply before it can send its next call.
 struct DocumentsService {
     static let name: BusName = "org.freedesktop.portal.Documents"
     static let path: ObjectPath = "/org/freedesktop/portal/documents"
@@ -39,7 +42,8 @@ struct DocumentsService {
             }),
             DBusMethod("AddFull", in: [.init("o_path_fds", "ah"), .init("flags", "u"), .init("app_id", "s"),
                                        .init("permissions", "as")],
-                       out: [.init("doc_ids", "as"), .init("extra_out", "a{sv}")], .immediate { call in
+                       out: [.init("doc_ids", "as"), .init("extra_out", "a{sv}")], .deferred { call in
+                // Off the bus thread: as-needed-by-app runs `burrow info`.
                 let ids = try documents.add(fds: call.argument(0), flags: AddFlags.checked(call.argument(1), directories: true),
                                             caller: call.identifiedCaller, app: Self.appID(call.argument(2)),
                                             permissions: DocumentPermissions(names: call.argument(3)))
@@ -47,7 +51,7 @@ struct DocumentsService {
             }),
             DBusMethod("AddNamedFull", in: [.init("o_path_fd", "h"), .init("filename", "ay"), .init("flags", "u"),
                                             .init("app_id", "s"), .init("permissions", "as")],
-                       out: [.init("doc_id", "s"), .init("extra_out", "a{sv}")], .immediate { call in
+                       out: [.init("doc_id", "s"), .init("extra_out", "a{sv}")], .deferred { call in
                 let id = try documents.addNamed(parent: call.argument(0), name: Self.fileName(call.argument(1)),
                                                 flags: AddFlags.checked(call.argument(2), directories: false),
                                                 caller: call.identifiedCaller, app: Self.appID(call.argument(3)),
