@@ -1,5 +1,6 @@
 import CLinux
 import Foundation
+import PortalCommon
 
 /// A child process started with `posix_spawn` in its own process group and
 /// reaped with `waitpid`.
@@ -32,19 +33,6 @@ public final class ChildProcess: @unchecked Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Own process group: stop() can signal everything the child starts.
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        posix_spawnattr_setpgroup(&attributes, 0)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-
         var parentEnds: [Int32] = []
         var childEnds: [Int32] = []
         func pipePair(childSide: Int32, childReads: Bool) throws -> FileHandle {
@@ -83,7 +71,8 @@ public final class ChildProcess: @unchecked Sendable {
         let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { env.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, path, &actions, &attributes, argv, env)
+        // Own process group: stop() can signal everything the child starts.
+        let result = SpawnAttributes.withCleanSignals(newProcessGroup: true) { posix_spawn(&pid, path, &actions, $0, argv, env) }
         childEnds.forEach { close($0) }
         guard result == 0 else {
             throw TestFailure("cannot start \(path): \(String(cString: strerror(result)))")

@@ -13,9 +13,6 @@ import PortalCommon
 /// per argument — a URI always becomes exactly one argument, so no URI can
 /// inject options or a shell command.
 struct HandlerLauncher: Sendable {
-    /// glibc's POSIX_SPAWN_SETSID (spawn.h, visible only with _GNU_SOURCE).
-    static let posixSpawnSetsid: Int32 = 0x80
-
     /// argv for `entry` opening `uri` (`path` is the local path of a file URI).
     static func arguments(for entry: DesktopEntry, uri: String, path: String?) throws(PortalError) -> [String] {
         var argc: Int32 = 0
@@ -70,17 +67,6 @@ struct HandlerLauncher: Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // Signals the portal ignores (SIGPIPE) must not stay ignored in the app.
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(Self.posixSpawnSetsid | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         // The handler gets none of the portal's descriptors (bus socket,
         // documents being exported), whatever their close-on-exec flag.
         burrow_spawn_addclosefrom(&actions, 3)
@@ -92,7 +78,11 @@ struct HandlerLauncher: Sendable {
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        // Signals the portal ignores (SIGPIPE) must not stay ignored in the
+        // app; a session of its own detaches it from the portal.
+        let result = SpawnAttributes.withCleanSignals(flags: SpawnAttributes.newSession) {
+            posix_spawnp(&pid, arguments[0], &actions, $0, argv, envp)
+        }
         guard result == 0 else {
             throw .failed("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
         }

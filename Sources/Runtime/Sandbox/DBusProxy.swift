@@ -125,21 +125,10 @@ public struct DBusProxy: Sendable {
         write.withRawDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, syncSlot) }
         // Only stdio and the two slots reach the proxy's sandbox.
         burrow_spawn_addclosefrom(&actions, syncSlot + 1)
-        // Default signals, none blocked (this runs on a Swift worker thread,
-        // whose mask blocks nearly everything).
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, bwrap, &actions, &attributes, cArguments, environ)
+        let result = SpawnAttributes.withCleanSignals { posix_spawn(&pid, bwrap, &actions, $0, cArguments, environ) }
         guard result == 0 else { throw SandboxError("cannot start the D-Bus proxy: \(String(cString: strerror(result)))") }
         return Started(pid: pid, readyAndKeepAlive: ready)
     }

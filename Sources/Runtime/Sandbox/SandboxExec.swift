@@ -61,22 +61,13 @@ extension SandboxExec {
         for (slot, raw) in staged { posix_spawn_file_actions_adddup2(&actions, raw, slot) }
         burrow_spawn_addclosefrom(&actions, highest)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var all = sigset_t(), none = sigset_t()
-        sigfillset(&all)
-        sigemptyset(&none)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETPGROUP))
-
         let argv = commandLine.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, commandLine[0], &actions, &attributes, argv, envp)
+        let result = SpawnAttributes.withCleanSignals(newProcessGroup: true) {
+            posix_spawn(&pid, commandLine[0], &actions, $0, argv, envp)
+        }
         guard result == 0 else { throw SandboxError("cannot start \(commandLine[0]): \(String(cString: strerror(result)))") }
         return pid
     }

@@ -43,19 +43,6 @@ enum CommandRunner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The daemon ignores SIGTERM, SIGINT, SIGHUP and SIGPIPE; a child
-        // must get the defaults back (and an empty signal mask).
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-
         if let standardInput {
             standardInput.withRawDescriptor { _ = posix_spawn_file_actions_adddup2(&actions, $0, 0) }
         } else {
@@ -67,7 +54,11 @@ enum CommandRunner {
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = withExtendedLifetime(standardInput) { posix_spawn(&pid, path, &actions, &attributes, argv, environ) }
+        // The daemon ignores SIGTERM, SIGINT, SIGHUP and SIGPIPE; the child
+        // gets the defaults back (and an empty signal mask).
+        let spawned = withExtendedLifetime(standardInput) {
+            SpawnAttributes.withCleanSignals { posix_spawn(&pid, path, &actions, $0, argv, environ) }
+        }
         close(outPipe[1])
         close(errPipe[1])
         guard spawned == 0 else { throw .failed("cannot run \(path): \(String(cString: strerror(spawned)))") }
