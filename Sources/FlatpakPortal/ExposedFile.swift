@@ -22,10 +22,9 @@ enum ExposedFile {
                 throw .notAllowed("an exposed file is not writable by the caller; use sandbox-expose-fd-ro")
             }
             // The kernel's name for it, as the caller's sandbox sees it.
-            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let length = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-            guard length > 0 else { throw .invalidArgument("cannot tell where an exposed descriptor is") }
-            let path = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let path = CallerDescriptor.kernelPath(fd) else {
+                throw .invalidArgument("cannot tell where an exposed descriptor is")
+            }
             guard path.hasPrefix("/"), !path.hasSuffix(" (deleted)") else {
                 throw .invalidArgument("an exposed descriptor has no path (\(path))")
             }

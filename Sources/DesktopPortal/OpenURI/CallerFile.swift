@@ -1,4 +1,3 @@
-internal import CLinux
 import Glibc
 import PortalCommon
 
@@ -25,7 +24,7 @@ struct CallerFile: Sendable {
             guard kind == S_IFREG || kind == S_IFDIR else {
                 throw .invalidArgument("the descriptor must refer to a regular file or a directory")
             }
-            return (status, try Self.kernelPath(raw), Self.isWritable(raw, status), kind == S_IFREG ? Self.head(raw) : [])
+            return (status, try Self.kernelPath(raw), CallerDescriptor.allowsWriting(raw), kind == S_IFREG ? Self.head(raw) : [])
         }
         let mount = await documents.mountPoint()
         // Where the descriptor's path may lie as the host sees it: the path
@@ -57,23 +56,13 @@ struct CallerFile: Sendable {
     }
 
     private static func kernelPath(_ fd: Int32) throws(PortalError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-        guard length > 0 else { throw .invalidArgument("cannot tell which file the descriptor refers to") }
-        let path = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let path = CallerDescriptor.kernelPath(fd) else {
+            throw .invalidArgument("cannot tell which file the descriptor refers to")
+        }
         guard path.hasPrefix("/"), !path.hasSuffix(" (deleted)") else {
             throw .invalidArgument("the descriptor does not refer to a file in a file system (\(path))")
         }
         return path
-    }
-
-    private static func isWritable(_ fd: Int32, _ status: stat) -> Bool {
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0 else { return false }
-        if flags & burrow_o_path != 0 || status.st_mode & S_IFMT == S_IFDIR {
-            return access("/proc/self/fd/\(fd)", W_OK) == 0
-        }
-        return flags & O_ACCMODE == O_RDWR || flags & O_ACCMODE == O_WRONLY
     }
 
     /// Up to 4 KiB from the start, through a fresh read-only descriptor

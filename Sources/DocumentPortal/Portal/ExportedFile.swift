@@ -48,7 +48,7 @@ struct ExportedFile {
         let parentStatus = try statusOf(isDirectory ? path : parent)
         let file = ExportedFile(directory: isDirectory ? path : parent, name: isDirectory ? "" : name,
                                 device: UInt64(parentStatus.st_dev), inode: UInt64(parentStatus.st_ino),
-                                writable: isWritable(fd), isDirectory: isDirectory)
+                                writable: CallerDescriptor.allowsWriting(fd), isDirectory: isDirectory)
         return (file, status)
     }
 
@@ -67,7 +67,7 @@ struct ExportedFile {
             throw .notAllowed("\(path) is not the directory the descriptor refers to on the host")
         }
         return ExportedFile(directory: path, name: name, device: UInt64(status.st_dev), inode: UInt64(status.st_ino),
-                            writable: isWritable(fd), isDirectory: false)
+                            writable: CallerDescriptor.allowsWriting(fd), isDirectory: false)
     }
 
     static func isPlainName(_ name: String) -> Bool {
@@ -76,10 +76,9 @@ struct ExportedFile {
 
     /// The path the kernel records for the descriptor, as the daemon sees it.
     private static func kernelPath(_ fd: Int32) throws(PortalError) -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/fd/\(fd)", &buffer, buffer.count - 1)
-        guard length > 0 else { throw .invalidArgument("cannot tell which file the descriptor refers to") }
-        let path = String(decoding: buffer[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let path = CallerDescriptor.kernelPath(fd) else {
+            throw .invalidArgument("cannot tell which file the descriptor refers to")
+        }
         guard path.hasPrefix("/") else { throw .invalidArgument("the descriptor is not a file (\(path))") }
         return path
     }
@@ -107,19 +106,5 @@ struct ExportedFile {
         var status = stat()
         guard stat(path, &status) == 0 else { throw .notAllowed("\(path) cannot be reached on the host") }
         return status
-    }
-
-    /// Write access as the *caller* holds it: the descriptor's mode, or for
-    /// O_PATH and directories the access check through the descriptor's own
-    /// mount, which says no for a read-only bind in the caller's sandbox.
-    private static func isWritable(_ fd: Int32) -> Bool {
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0 else { return false }
-        var status = stat()
-        // A directory is never open for writing; creating in it is what
-        // write means there (AddNamed), so ask the same access question.
-        let isDirectory = fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
-        if flags & burrow_o_path != 0 || isDirectory { return access("/proc/self/fd/\(fd)", W_OK) == 0 }
-        return flags & O_ACCMODE == O_RDWR || flags & O_ACCMODE == O_WRONLY
     }
 }
