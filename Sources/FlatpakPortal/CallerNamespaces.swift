@@ -51,12 +51,7 @@ enum CallerNamespaces {
     }
 
     private static func sandboxPID(_ caller: AppInfo.SandboxedApp, runtimeDirectory: String) -> Int32? {
-        let path = "\(runtimeDirectory)/.flatpak/\(caller.instanceID)/bwrapinfo.json"
-        guard caller.instanceID.allSatisfy(\.isNumber),
-              let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let pid = object["child-pid"] as? Int, pid > 0 else { return nil }
-        return Int32(pid)
+        InstanceRecord(id: caller.instanceID, runtimeDirectory: runtimeDirectory)?.sandboxPID.flatMap { $0 > 0 ? $0 : nil }
     }
 
     /// `NSpid:` of /proc/PID/status: the pid in each namespace, outermost first.

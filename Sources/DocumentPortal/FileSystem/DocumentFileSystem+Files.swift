@@ -211,15 +211,7 @@ extension DocumentFileSystem {
     /// and the names that lead to it.
     func hostPath(of resolved: Resolved) -> String? {
         guard let document = resolved.document, case .entry = resolved.node.kind else { return nil }
-        let names = state.withLock { state -> [String] in
-            var names: [String] = []
-            var current = state.nodes[resolved.inode]
-            while let node = current, case .entry = node.kind {
-                names.append(node.hostName)
-                current = state.nodes[node.parent]
-            }
-            return names.reversed()
-        }
+        let names = state.withLock { $0.nodes.entryChain(to: resolved.inode) }.map(\.hostName)
         // A directory document's first name is the exported directory itself.
         let below = document.isDirectory ? names.dropFirst() : names[...]
         return ([document.directory == "/" ? "" : document.directory] + below).joined(separator: "/")

@@ -97,15 +97,7 @@ final class DocumentFileSystem: FuseFileSystem {
     /// file is then that directory).
     func hostParent(_ resolved: Resolved) throws(Errno) -> HostLocation {
         guard let document = resolved.document else { throw Errno.isDirectory }
-        var chain = state.withLock { state -> [NodeTable.Node] in
-            var chain: [NodeTable.Node] = []
-            var current = state.nodes[resolved.inode]
-            while let node = current, case .entry = node.kind {
-                chain.append(node)
-                current = state.nodes[node.parent]
-            }
-            return chain.reversed()
-        }
+        var chain = state.withLock { $0.nodes.entryChain(to: resolved.inode) }
         guard !chain.isEmpty else { throw Errno.isDirectory }
         var file = try HostFile.directory(document.directory, device: document.device, inode: document.inode)
         // A directory document's first node is the exported directory itself.

@@ -85,6 +85,18 @@ struct NodeTable {
         }
     }
 
+    /// The entry nodes from the document's top down to `inode`: the names
+    /// that lead from the document's directory to its host file.
+    func entryChain(to inode: UInt64) -> [Node] {
+        var chain: [Node] = []
+        var current = nodes[inode]
+        while let node = current, case .entry = node.kind {
+            chain.append(node)
+            current = nodes[node.parent]
+        }
+        return chain.reversed()
+    }
+
     mutating func move(_ inode: UInt64, parent: UInt64, hostName: String) {
         nodes[inode]?.parent = parent
         nodes[inode]?.hostName = hostName

@@ -14,6 +14,18 @@ public struct InstanceRecord: Sendable {
 
     static func base(runtimeDirectory: String) -> String { runtimeDirectory + "/.flatpak" }
 
+    /// The record of instance `id` (an id from a sandbox's read-only
+    /// /.flatpak-info); nil unless it is a plain instance id.
+    public init?(id: String, runtimeDirectory: String) {
+        guard !id.isEmpty, id.allSatisfy(\.isNumber) else { return nil }
+        self.init(id: id, directory: Self.base(runtimeDirectory: runtimeDirectory) + "/" + id)
+    }
+
+    private init(id: String, directory: String) {
+        self.id = id
+        self.directory = directory
+    }
+
     static func create(id: String, info: FlatpakInfo, runtimeDirectory: String) throws -> InstanceRecord {
         let record = InstanceRecord(id: id, directory: base(runtimeDirectory: runtimeDirectory) + "/" + id)
         try AtomicFile.write(info.serialized(fileName: record.directory + "/info"), to: record.directory + "/info")
@@ -32,10 +44,14 @@ public struct InstanceRecord: Sendable {
         return UnixFD(takingOwnershipOf: fd)
     }
 
+    /// The pid of the sandbox's first process (bwrap's `child-pid`), once
+    /// bwrap has reported it.
+    public var sandboxPID: Int32? { Self.childPID(directory + "/bwrapinfo.json") }
+
     /// The pid of the sandbox's app: the first child of bwrap's init
     /// (pid 1 inside), once bwrap has reported it.
     public var appPID: Int32? {
-        guard let initPID = Self.childPID(directory + "/bwrapinfo.json"),
+        guard let initPID = sandboxPID,
               let text = try? String(contentsOfFile: "/proc/\(initPID)/task/\(initPID)/children", encoding: .utf8) else { return nil }
         return text.split(separator: " ").first.flatMap { Int32($0) }
     }

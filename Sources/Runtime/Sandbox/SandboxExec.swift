@@ -10,15 +10,7 @@ public enum SandboxExec {
     /// the sandbox at the same numbers; the caller keeps slots off them.
     public static func replaceProcess(with commandLine: [String], descriptors: [Int32: UnixFD],
                                       forwarded: Set<Int32> = []) throws(SandboxError) -> Never {
-        // First out of the way (above every slot), then into place, so a
-        // descriptor already sitting on another's slot is never clobbered.
-        let highest = (descriptors.keys.max() ?? 0) + 1
-        var moved: [(Int32, Int32)] = []
-        for (slot, fd) in descriptors {
-            let raw = fd.withRawDescriptor { fcntl($0, F_DUPFD_CLOEXEC, max(highest, 100)) }
-            guard raw >= 0 else { throw SandboxError("cannot prepare descriptor \(slot): \(String(cString: strerror(errno)))") }
-            moved.append((slot, raw))
-        }
+        let moved = try staged(descriptors, from: max((descriptors.keys.max() ?? 0) + 1, 100))
         // Everything else burrow has open (libraries, Foundation) is marked
         // close-on-exec: bwrap hands the sandbox every descriptor it
         // inherits, and none but the plan's may cross. dup2 below clears the
@@ -50,14 +42,8 @@ extension SandboxExec {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // Out of the way first (above every slot), then into place.
-        var staged: [(Int32, Int32)] = []
-        defer { staged.forEach { close($0.1) } }
-        for (slot, fd) in descriptors {
-            let raw = fd.withRawDescriptor { fcntl($0, F_DUPFD_CLOEXEC, highest) }
-            guard raw >= 0 else { throw SandboxError("cannot prepare descriptor \(slot): \(String(cString: strerror(errno)))") }
-            staged.append((slot, raw))
-        }
+        let staged = try staged(descriptors, from: highest)
+        defer { staged.forEach { close($0.raw) } }
         for (slot, raw) in staged { posix_spawn_file_actions_adddup2(&actions, raw, slot) }
         burrow_spawn_addclosefrom(&actions, highest)
 
@@ -70,5 +56,22 @@ extension SandboxExec {
         }
         guard result == 0 else { throw SandboxError("cannot start \(commandLine[0]): \(String(cString: strerror(result)))") }
         return pid
+    }
+
+    /// Close-on-exec copies of `descriptors` numbered `from` upwards, above
+    /// every slot: moving them into their slots afterwards never clobbers a
+    /// descriptor that already sits on another's slot.
+    private static func staged(_ descriptors: [Int32: UnixFD], from floor: Int32) throws(SandboxError) -> [(slot: Int32, raw: Int32)] {
+        var staged: [(slot: Int32, raw: Int32)] = []
+        for (slot, fd) in descriptors {
+            let raw = fd.withRawDescriptor { fcntl($0, F_DUPFD_CLOEXEC, floor) }
+            guard raw >= 0 else {
+                let reason = String(cString: strerror(errno))
+                staged.forEach { close($0.raw) }
+                throw SandboxError("cannot prepare descriptor \(slot): \(reason)")
+            }
+            staged.append((slot, raw))
+        }
+        return staged
     }
 }
