@@ -32,6 +32,24 @@ public enum BridgedConnection {
         return try await connect(through: ["/bin/sh", "-c", "exec 9<\"$0\" && exec \"$@\"", infoFile.path] + sandbox)
     }
 
+    /// A sandboxed app `appID` with the smallest /.flatpak-info portals
+    /// accept (name, runtime, an instance id, arch, branch); the info file
+    /// is written in `directory`.
+    public static func sandboxedApp(_ appID: String, bus: PrivateBus, directory: URL) async throws -> BusConnection {
+        let info = """
+            [Application]
+            name=\(appID)
+            runtime=runtime/org.burrow.Platform/x86_64/1
+
+            [Instance]
+            instance-id=\(UInt32.random(in: 1...UInt32.max))
+            arch=x86_64
+            branch=master
+
+            """
+        return try await sandboxed(bus, flatpakInfo: info, infoFile: directory.appendingPathComponent("flatpak-info-\(appID)"))
+    }
+
     /// Connects through `command` (argv; the first element an absolute path),
     /// which must speak D-Bus on its stdin and stdout.
     public static func connect(through command: [String]) async throws -> BusConnection {

@@ -118,18 +118,7 @@ final class DesktopDaemon: @unchecked Sendable {
 
     /// A sandboxed app's connection: real bwrap, read-only /.flatpak-info.
     func connectSandboxedApp(_ appID: String) async throws -> BusConnection {
-        let info = """
-            [Application]
-            name=\(appID)
-            runtime=runtime/org.burrow.Platform/x86_64/1
-
-            [Instance]
-            instance-id=\(UInt32.random(in: 1...UInt32.max))
-            arch=x86_64
-            branch=master
-
-            """
-        return try await BridgedConnection.sandboxed(bus, flatpakInfo: info, infoFile: root.appendingPathComponent("info-\(appID)"))
+        try await BridgedConnection.sandboxedApp(appID, bus: bus, directory: root)
     }
 
     func stop() {
