@@ -40,21 +40,7 @@ PORTAL
 export XDG_DESKTOP_PORTAL_DIR="$work/portals" XDG_CURRENT_DESKTOP=bench HOME="$work/home"
 export XDG_DATA_HOME="$work/home/data" XDG_CONFIG_HOME="$work/home/config" GIO_USE_VFS=local
 
-# start_bus NAME: a private session bus whose address lands in $work/NAME.addr.
-start_bus() {
-    dbus-daemon --session --nofork --print-address=1 --address="unix:path=$work/$1.bus" >"$work/$1.addr" 2>/dev/null &
-    pids="$pids $!"
-    while [ ! -s "$work/$1.addr" ]; do sleep 0.01; done
-}
-
-wait_for_portal() {
-    i=0
-    until DBUS_SESSION_BUS_ADDRESS=$1 dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
-            org.freedesktop.DBus.GetNameOwner string:org.freedesktop.portal.Desktop >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -lt 500 ] || { echo "bench: the portal did not start" >&2; exit 1; }
-        sleep 0.01
-    done
-}
+. "$root/bench/lib.sh"
 
 # measure NAME PROGRAM: latency of PROGRAM as the portal on a bus of its own.
 measure() {
@@ -63,7 +49,7 @@ measure() {
     pids="$pids $!"
     DBUS_SESSION_BUS_ADDRESS=$address "$2" 2>/dev/null &
     pids="$pids $!"
-    wait_for_portal "$address"
+    wait_for_name "$address" org.freedesktop.portal.Desktop "the portal"
     "$bin/burrow-bench" portal "$address" "$calls" >"$work/$1.txt"
     start_bus "$1-cold"; address=$(head -n1 "$work/$1-cold.addr")
     DBUS_SESSION_BUS_ADDRESS=$address "$bin/burrow-bench" coldstart "$address" "$runs" "$2" >>"$work/$1.txt"

@@ -25,33 +25,18 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# start_bus NAME: a private session bus whose address lands in $work/NAME.addr.
-# (Not in a $(...) subshell: the pid must reach the cleanup list.)
-start_bus() {
-    dbus-daemon --session --nofork --print-address=1 --address="unix:path=$work/$1.bus" >"$work/$1.addr" 2>/dev/null &
-    pids="$pids $!"
-    while [ ! -s "$work/$1.addr" ]; do sleep 0.01; done
-}
-
-wait_for_store() {
-    i=0
-    until DBUS_SESSION_BUS_ADDRESS=$1 dbus-send --session --print-reply --dest=org.freedesktop.DBus / \
-            org.freedesktop.DBus.GetNameOwner string:org.freedesktop.impl.portal.PermissionStore >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -lt 500 ] || { echo "bench: store did not start" >&2; exit 1; }
-        sleep 0.01
-    done
-}
+. "$root/bench/lib.sh"
 
 start_bus burrow; ours=$(head -n1 "$work/burrow.addr")
 DBUS_SESSION_BUS_ADDRESS=$ours BURROW_PERMISSION_DB=$work/burrow.sqlite "$bin/burrow-permission-store" 2>/dev/null &
 pids="$pids $!"
-wait_for_store "$ours"
+wait_for_name "$ours" org.freedesktop.impl.portal.PermissionStore "store"
 
 start_bus debian; theirs=$(head -n1 "$work/debian.addr")
 mkdir -p "$work/debian-data"
 DBUS_SESSION_BUS_ADDRESS=$theirs XDG_DATA_HOME=$work/debian-data "$upstream" 2>/dev/null &
 pids="$pids $!"
-wait_for_store "$theirs"
+wait_for_name "$theirs" org.freedesktop.impl.portal.PermissionStore "store"
 
 start_bus floor; floor=$(head -n1 "$work/floor.addr")
 "$bin/burrow-bench" bus "$floor" "$calls" >"$work/floor.txt"
