@@ -26,7 +26,9 @@ let package = Package(
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
         .library(name: "Runtime", targets: ["Runtime"]),
-        .executable(name: "burrow", targets: ["launcher"]),
+        .library(name: "Installer", targets: ["Installer"]),
+        .executable(name: "burrow", targets: ["BurrowEntry"]),
+        .executable(name: "burrow-cli", targets: ["launcher"]),
         .executable(name: "burrow-permission-store", targets: ["PermissionStore"]),
         .executable(name: "burrow-document-portal", targets: ["DocumentPortal"]),
         .executable(name: "burrow-flatpak-portal", targets: ["FlatpakPortal"]),
@@ -56,23 +58,56 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Installations, remotes, OSTree pulls and deploys, publishing, the
-        // sandbox plan and its seccomp filter; no D-Bus server code. The only
-        // importer of COSTree and CSeccomp.
+        // Installations as directories of deployments, overrides, the
+        // sandbox plan and its seccomp filter, launching; no D-Bus server
+        // code and no OSTree: `burrow run` loads nothing it does not use.
+        // The only importer of CSeccomp.
         .target(
             name: "Runtime",
             dependencies: [
-                "PortalCommon", "COSTree", "CGLib", "CSeccomp", "CLinux",
+                "PortalCommon", "CGLib", "CSeccomp", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
-        // `burrow`, the command-line tool: one root command, a file per subcommand.
+        // Remotes, OSTree pulls and deploys, bundles, repair, publishing:
+        // what changes an installation. The only importer of COSTree.
+        .target(
+            name: "Installer",
+            dependencies: [
+                "PortalCommon", "Runtime", "COSTree", "CGLib", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The launch verbs (run, ps, kill, enter), their options and the
+        // error reporting both command-line executables share.
+        .target(
+            name: "LaunchCommands",
+            dependencies: [
+                "PortalCommon", "Runtime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `burrow`: the launch verbs, without libostree; hands the rest to
+        // `burrow-cli`.
+        .executableTarget(
+            name: "BurrowEntry",
+            dependencies: [
+                "PortalCommon", "LaunchCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `burrow-cli`, the whole command-line tool: one root command, a file
+        // per subcommand.
         .executableTarget(
             name: "launcher",
             dependencies: [
-                "PortalCommon", "Runtime",
+                "PortalCommon", "Runtime", "Installer", "LaunchCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -104,7 +139,7 @@ let package = Package(
         .executableTarget(
             name: "FlatpakPortal",
             dependencies: [
-                "PortalCommon", "Runtime", "CLinux",
+                "PortalCommon", "Runtime", "Installer", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -150,7 +185,7 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: [
-                "Runtime", "PortalCommon", "TestSupport",
+                "Runtime", "Installer", "PortalCommon", "TestSupport",
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings

@@ -10,6 +10,7 @@ runs=${1:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 swift build -c release --static-swift-stdlib --product burrow >/dev/null
+swift build -c release --static-swift-stdlib --product burrow-cli >/dev/null
 burrow=$(swift build -c release --static-swift-stdlib --show-bin-path)/burrow
 command -v hyperfine >/dev/null || { echo "bench: hyperfine missing (apt-get install hyperfine)" >&2; exit 1; }
 

@@ -74,7 +74,7 @@ trap 'exit 130' INT TERM
 
 # Built one product at a time (as the other bench scripts do); the log is
 # shown only if the build fails.
-for product in burrow-flatpak-portal burrow; do
+for product in burrow-flatpak-portal burrow burrow-cli; do
     swift build -c release ${SWIFT_BUILD_FLAGS:-} --product $product >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 done
 bin=$(swift build -c release ${SWIFT_BUILD_FLAGS:-} --show-bin-path)

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 PREFIX=${PREFIX:-/usr/local}
 scripts/deps.sh
 swift build -c release --static-swift-stdlib --product burrow
+swift build -c release --static-swift-stdlib --product burrow-cli
 swift build -c release --static-swift-stdlib --product burrow-permission-store
 swift build -c release --static-swift-stdlib --product burrow-document-portal
 swift build -c release --static-swift-stdlib --product burrow-flatpak-portal
@@ -15,6 +16,9 @@ bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 
 install -d "$PREFIX/bin" "$PREFIX/libexec" "$PREFIX/share/dbus-1/services" "$PREFIX/share/xdg-desktop-portal/portals"
 install -m 0755 "$bin/burrow" "$PREFIX/bin/burrow"
+# Every verb but run/ps/kill/enter: `burrow` hands them over (see
+# Sources/BurrowEntry), so starting an app never loads libostree.
+install -m 0755 "$bin/burrow-cli" "$PREFIX/libexec/burrow-cli"
 install -m 0755 "$bin/burrow-permission-store" "$PREFIX/libexec/burrow-permission-store"
 install -m 0755 "$bin/burrow-document-portal" "$PREFIX/libexec/burrow-document-portal"
 install -m 0755 "$bin/burrow-flatpak-portal" "$PREFIX/libexec/burrow-flatpak-portal"

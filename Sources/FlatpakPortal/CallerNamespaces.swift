@@ -1,6 +1,7 @@
 internal import CLinux
 import Foundation
 import Glibc
+import Installer
 import PortalCommon
 import Runtime
 

@@ -1,5 +1,6 @@
 internal import CLinux
 import Glibc
+import Installer
 import PortalCommon
 import Runtime
 

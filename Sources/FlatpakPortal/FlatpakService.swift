@@ -1,4 +1,5 @@
 import Glibc
+import Installer
 import Logging
 import PortalCommon
 import Runtime

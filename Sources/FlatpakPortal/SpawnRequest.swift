@@ -1,3 +1,4 @@
+import Installer
 import PortalCommon
 import Runtime
 

@@ -2,6 +2,7 @@ internal import CLinux
 import Dispatch
 import Foundation
 import Glibc
+import Installer
 import Logging
 import PortalCommon
 import Runtime

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Installer
 import Logging
 import PortalCommon
 import Runtime

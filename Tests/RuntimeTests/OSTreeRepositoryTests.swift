@@ -1,4 +1,5 @@
 import Foundation
+import Installer
 import PortalCommon
 import Runtime
 import Testing

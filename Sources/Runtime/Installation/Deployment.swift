@@ -1,5 +1,5 @@
-public import PortalCommon
 import Glibc
+public import PortalCommon
 
 /// One deployed commit of an installed ref: the checked-out tree the
 /// launcher mounts (`files` at `/app` or `/usr`) and its parsed metadata.
@@ -45,15 +45,15 @@ public enum UpdateResult: Sendable, Hashable {
 /// The small record burrow keeps beside each deployment
 /// (`COMMIT/deploy-info`, a keyfile): where it came from. Written before the
 /// deployment is renamed into place, so it exists for every deployment.
-struct DeployInfo {
-    static let fileName = "deploy-info"
-    static let group = "Deployment"
+package struct DeployInfo {
+    package static let fileName = "deploy-info"
+    package static let group = "Deployment"
 
-    var origin: String
-    var commit: String
-    var installedSize: UInt64?
+    package var origin: String
+    package var commit: String
+    package var installedSize: UInt64?
 
-    func serialized() throws(KeyFileError) -> String {
+    package func serialized() throws(KeyFileError) -> String {
         let keyFile = KeyFile(fileName: Self.fileName)
         try keyFile.set(origin, forKey: "origin", in: Self.group)
         try keyFile.set(commit, forKey: "commit", in: Self.group)
@@ -61,13 +61,13 @@ struct DeployInfo {
         return keyFile.serialized()
     }
 
-    init(origin: String, commit: String, installedSize: UInt64?) {
+    package init(origin: String, commit: String, installedSize: UInt64?) {
         self.origin = origin
         self.commit = commit
         self.installedSize = installedSize
     }
 
-    init(deploymentPath: String) throws(KeyFileError) {
+    package init(deploymentPath: String) throws(KeyFileError) {
         let keyFile = try KeyFile(contentsOfFile: deploymentPath + "/" + Self.fileName)
         origin = try keyFile.requiredString(forKey: "origin", in: Self.group)
         commit = try keyFile.requiredString(forKey: "commit", in: Self.group)
@@ -77,6 +77,6 @@ struct DeployInfo {
 
 /// Commit checksums name deployment directories; only a well-formed one
 /// (64 lowercase hex digits) may become a path component.
-func isValidChecksum(_ text: String) -> Bool {
+package func isValidChecksum(_ text: String) -> Bool {
     text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
 }

@@ -9,11 +9,11 @@ import Glibc
 /// crashed burrow never leaves the installation locked. Readers (listing,
 /// looking up a deployment) take no lock: every change they could observe
 /// is a single rename.
-struct InstallationLock: ~Copyable {
+package struct InstallationLock: ~Copyable {
     private let fd: Int32
 
     /// Blocks until the lock is ours; call from a dedicated thread.
-    init(installationPath: String) throws(InstallerError) {
+    package init(installationPath: String) throws(InstallerError) {
         let path = installationPath + "/.lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
         guard fd >= 0 else { throw FileSystem.fail("cannot open lock file", path) }
@@ -28,7 +28,7 @@ struct InstallationLock: ~Copyable {
 
     /// Marks a point the lock must still be held at (see
     /// `Installation.withChangeLock`); does nothing else.
-    func holdUntilHere() {}
+    package func holdUntilHere() {}
 
     deinit { close(fd) }
 }

@@ -1,19 +1,19 @@
-import PortalCommon
 internal import CLinux
 import Glibc
+import PortalCommon
 
 /// The few filesystem operations deploys need, as checked syscalls. Paths
 /// here are installation paths burrow built itself from validated refs and
 /// checksums, never strings from a sandbox.
-enum FileSystem {
-    static func fail(_ operation: String, _ path: String, errno code: Int32 = errno) -> InstallerError {
+package enum FileSystem {
+    package static func fail(_ operation: String, _ path: String, errno code: Int32 = errno) -> InstallerError {
         InstallerError(.system(errno: code), "\(operation) \(path): \(String(cString: strerror(code)))")
     }
 
     /// `mkdir -p` with mode 0755 for every directory it creates. The mode is
     /// set explicitly (not left to the umask) because a system installation
     /// must be readable by every user.
-    static func makeDirectories(_ path: String) throws(InstallerError) {
+    package static func makeDirectories(_ path: String) throws(InstallerError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -27,23 +27,23 @@ enum FileSystem {
         }
     }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func isRegularFile(_ path: String) -> Bool {
+    package static func isRegularFile(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     /// Names in a directory, without `.` and `..`; empty when it does not exist.
-    static func entries(of path: String) throws(InstallerError) -> [String] {
+    package static func entries(of path: String) throws(InstallerError) -> [String] {
         guard let directory = opendir(path) else {
             if errno == ENOENT { return [] }
             throw fail("cannot list", path)
@@ -60,7 +60,7 @@ enum FileSystem {
     }
 
     /// The target of a symbolic link, or `nil` when there is no link.
-    static func symbolicLinkTarget(_ path: String) throws(InstallerError) -> String? {
+    package static func symbolicLinkTarget(_ path: String) throws(InstallerError) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink(path, &buffer, buffer.count - 1)
         if length < 0 {
@@ -72,7 +72,7 @@ enum FileSystem {
 
     /// The bytes of a regular file (not following a final symlink), at most
     /// `limit` of them: a larger file is an error, not a truncated read.
-    static func contents(of path: String, limit: Int) throws(InstallerError) -> [UInt8] {
+    package static func contents(of path: String, limit: Int) throws(InstallerError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw fail("cannot open", path) }
         defer { close(fd) }
@@ -90,7 +90,7 @@ enum FileSystem {
         }
     }
 
-    static func rename(_ source: String, to destination: String) throws(InstallerError) {
+    package static func rename(_ source: String, to destination: String) throws(InstallerError) {
         if Glibc.rename(source, destination) != 0 { throw fail("cannot rename \(source) to", destination) }
     }
 
@@ -98,7 +98,7 @@ enum FileSystem {
     /// the new link is made under a temporary name in the same directory and
     /// renamed over the old one, so a reader always sees either the old or
     /// the new target, never no link (Flatpak switches `active` this way).
-    static func replaceSymbolicLink(_ link: String, target: String) throws(InstallerError) {
+    package static func replaceSymbolicLink(_ link: String, target: String) throws(InstallerError) {
         let directory = parent(of: link)
         let temporary = directory + "/.\(basename(of: link))-" + randomSuffix()
         if symlink(target, temporary) != 0 { throw fail("cannot create link", temporary) }
@@ -112,7 +112,7 @@ enum FileSystem {
     }
 
     /// Flushes a directory's entries (a rename into it) to disk.
-    static func syncDirectory(_ path: String) throws(InstallerError) {
+    package static func syncDirectory(_ path: String) throws(InstallerError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw fail("cannot open", path) }
         defer { close(fd) }
@@ -121,7 +121,7 @@ enum FileSystem {
 
     /// Flushes the whole filesystem holding `path`: one call makes a whole
     /// freshly checked-out tree durable before it is renamed into place.
-    static func syncFilesystem(of path: String) throws(InstallerError) {
+    package static func syncFilesystem(of path: String) throws(InstallerError) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw fail("cannot open", path) }
         defer { close(fd) }
@@ -131,7 +131,7 @@ enum FileSystem {
     /// Writes `bytes` to `path` through a temporary file, fsync and rename
     /// (PortalCommon's AtomicFile): after a crash the file holds either the
     /// old or the new content.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(InstallerError) {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: UInt32 = 0o644) throws(InstallerError) {
         do {
             try AtomicFile.write(bytes, to: path, mode: UInt32(mode))
         } catch {
@@ -142,7 +142,7 @@ enum FileSystem {
     /// `rm -rf`, done with fd-relative calls that never follow a symbolic
     /// link: a link inside a deployment pointing at `/home` removes the
     /// link, not the home directory.
-    static func removeTree(_ path: String) throws(InstallerError) {
+    package static func removeTree(_ path: String) throws(InstallerError) {
         if unlink(path) == 0 || errno == ENOENT { return }
         guard errno == EISDIR else { throw fail("cannot remove", path) }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -175,17 +175,17 @@ enum FileSystem {
         }
     }
 
-    static func parent(of path: String) -> String {
+    package static func parent(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    static func basename(of path: String) -> String {
+    package static func basename(of path: String) -> String {
         path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 
     /// Twelve random characters for temporary names.
-    static func randomSuffix() -> String {
+    package static func randomSuffix() -> String {
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         var generator = SystemRandomNumberGenerator()
         return String((0..<12).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })

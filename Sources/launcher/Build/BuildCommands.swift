@@ -1,4 +1,5 @@
 import ArgumentParser
+import Installer
 import PortalCommon
 import Runtime
 

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Installer
+import LaunchCommands
 import PortalCommon
 import Runtime
 

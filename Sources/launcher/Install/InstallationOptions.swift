@@ -1,5 +1,7 @@
 import ArgumentParser
 import Glibc
+import Installer
+import LaunchCommands
 import Runtime
 
 /// `--user` (the default) or `--system`, as flatpak spells them.
@@ -23,10 +25,4 @@ struct InstallationOptions: ParsableArguments {
             throw CLIError("changing the system installation needs root; use --user or run as root")
         }
     }
-}
-
-/// An error the CLI reports as `error: MESSAGE`.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Installer
 import Runtime
 import Synchronization
 

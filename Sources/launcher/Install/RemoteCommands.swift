@@ -1,4 +1,6 @@
 import ArgumentParser
+import Installer
+import LaunchCommands
 import PortalCommon
 import Runtime
 

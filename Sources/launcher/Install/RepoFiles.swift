@@ -1,4 +1,6 @@
 import Foundation
+import Installer
+import LaunchCommands
 import PortalCommon
 import Runtime
 

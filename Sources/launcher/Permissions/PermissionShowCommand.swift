@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LaunchCommands
 import PortalCommon
 
 /// `burrow permission-show APP_ID` — flatpak's `permission-show`.

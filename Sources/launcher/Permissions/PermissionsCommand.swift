@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LaunchCommands
 import PortalCommon
 
 /// `burrow permissions [TABLE [ID]]` — flatpak's `permissions`.

@@ -1,8 +1,9 @@
 import Foundation
+import Installer
 import PortalCommon
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// A plan carried out for real: a runtime built from busybox-static, an
 /// app that is a shell script, bwrap run as nobody with the plan's

@@ -1,7 +1,8 @@
 import Glibc
+import Installer
 import Runtime
-import Testing
 import TestSupport
+import Testing
 
 /// The compiled filter in real bwrap, as nobody, against a probe making
 /// each forbidden syscall. Each answer is compared with the same probe run

@@ -1,4 +1,5 @@
 import Glibc
+import Installer
 import PortalCommon
 import Runtime
 

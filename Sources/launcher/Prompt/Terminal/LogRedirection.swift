@@ -1,4 +1,5 @@
 import Glibc
+import LaunchCommands
 import PortalCommon
 
 /// Keeps log lines off the prompt's screen.

@@ -1,4 +1,4 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
 import Glibc
 import PortalCommon
@@ -10,8 +10,8 @@ import Runtime
 /// stops option parsing at the first positional (`.captureForPassthrough`),
 /// and the plan hands the arguments to bwrap after `--` (the CVE-2024-32462
 /// class, where app arguments were read as bwrap options).
-struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run an application in its sandbox.")
+package struct RunCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(commandName: "run", abstract: "Run an application in its sandbox.")
 
     @Option(help: "Command to run instead of the app's own.") var command: String?
     @Option(help: "Branch to run.") var branch: String?
@@ -22,7 +22,9 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(help: "Application ID (ID, ID//BRANCH or app/ID/ARCH/BRANCH).") var app: String
     @Argument(parsing: .captureForPassthrough, help: "Arguments for the application.") var arguments: [String] = []
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         var pattern = try RefPattern(app, kind: .app)
         if let branch { pattern.branch = branch }
         if let arch { pattern.arch = arch }

@@ -1,4 +1,5 @@
 public import PortalCommon
+public import Runtime
 
 /// `burrow repair`: every deployed ref (the repository's `deploy/REF` refs
 /// are the record of what is installed) is checked against its commit, and

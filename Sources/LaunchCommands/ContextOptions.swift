@@ -1,5 +1,5 @@
 import ArgumentParser
-import PortalCommon
+package import PortalCommon
 
 /// Flatpak's permission flags (`--share=`, `--socket=`, `--filesystem=`, …),
 /// shared by build-finish, run and override.
@@ -7,7 +7,9 @@ import PortalCommon
 /// The flags are turned into the `[Context]`-shaped keyfile they stand for
 /// and parsed by `PermissionContext` — the same validation as an app's
 /// metadata, so a flag can never grant what a metadata file could not say.
-struct ContextOptions: ParsableArguments {
+package struct ContextOptions: ParsableArguments {
+    package init() {}
+
     @Option(name: .customLong("share"), help: "Share with the host: network, ipc.") var share: [String] = []
     @Option(name: .customLong("unshare"), help: "Unshare: network, ipc.") var unshare: [String] = []
     @Option(name: .customLong("socket"), help: "Expose a socket: x11, wayland, fallback-x11, pulseaudio, session-bus, system-bus, ssh-auth, pcsc, cups, gpg-agent.")
@@ -30,14 +32,14 @@ struct ContextOptions: ParsableArguments {
     @Option(name: .customLong("system-talk-name"), help: "Allow talking to a name on the system bus.") var systemTalkName: [String] = []
     @Option(name: .customLong("system-no-talk-name"), help: "Forbid talking to a name on the system bus.") var systemNoTalkName: [String] = []
 
-    var isEmpty: Bool {
+    package var isEmpty: Bool {
         [share, unshare, socket, nosocket, device, nodevice, allow, disallow, filesystem, nofilesystem, persist, env,
          unsetEnv, ownName, talkName, noTalkName, systemOwnName, systemTalkName, systemNoTalkName].allSatisfy(\.isEmpty)
     }
 
     /// The context these flags describe, negations included, ready to be
     /// merged over an app's metadata.
-    func context() throws -> PermissionContext {
+    package func context() throws -> PermissionContext {
         let keyFile = KeyFile(fileName: "command line")
         func list(_ key: String, _ granted: [String], _ revoked: [String]) throws {
             let values = granted + revoked.map { "!" + $0 }

@@ -1,14 +1,16 @@
-import ArgumentParser
+package import ArgumentParser
 import Foundation
 import Glibc
 import PortalCommon
 import Runtime
 
 /// `burrow ps`: running sandboxes, one per line.
-struct PsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ps", abstract: "List running sandboxes.")
+package struct PsCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(commandName: "ps", abstract: "List running sandboxes.")
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         var table = TablePrinter(titles: ["Instance", "PID", "Child-PID", "Application", "Runtime"])
         for instance in InstanceRecord.running(runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: ProcessInfo.processInfo.environment)) {
             table.append([instance.id, String(instance.bwrapPID), instance.childPID.map(String.init) ?? "-",
@@ -20,11 +22,13 @@ struct PsCommand: AsyncParsableCommand {
 
 /// `burrow kill INSTANCE|ID`: ends sandboxes (SIGKILL to their bwrap, as
 /// flatpak kill does; bwrap's --die-with-parent takes the rest down).
-struct KillCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kill", abstract: "Stop a running sandbox.")
+package struct KillCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(commandName: "kill", abstract: "Stop a running sandbox.")
     @Argument(help: "Instance ID or application ID.") var target: String
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let matching = InstanceRecord.running(runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: ProcessInfo.processInfo.environment))
             .filter { $0.id == target || $0.info.appID.rawValue == target }
         guard !matching.isEmpty else { throw CLIError("\(target) is not running") }
@@ -36,13 +40,15 @@ struct KillCommand: AsyncParsableCommand {
 
 /// `burrow enter INSTANCE|ID COMMAND [ARGS...]`: a command inside a running
 /// sandbox (its namespaces, root and environment).
-struct EnterCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "enter", abstract: "Run a command inside a running sandbox.")
+package struct EnterCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(commandName: "enter", abstract: "Run a command inside a running sandbox.")
     @Argument(help: "Instance ID or application ID.") var target: String
     @Argument(help: "Command to run.") var program: String
     @Argument(parsing: .captureForPassthrough, help: "Its arguments, passed on verbatim.") var arguments: [String] = []
 
-    func run() async throws {
+    package init() {}
+
+    package func run() async throws {
         let matching = InstanceRecord.running(runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: ProcessInfo.processInfo.environment))
             .filter { $0.id == target || $0.info.appID.rawValue == target }
         guard let instance = matching.first else { throw CLIError("\(target) is not running") }

@@ -11,21 +11,21 @@ import Glibc
 /// ids, app ids and permission strings come from apps through the portals,
 /// and one holding a newline or tab would forge rows for a script, one
 /// holding an escape sequence would drive the user's terminal.
-struct TablePrinter {
-    let titles: [String]
-    private(set) var rows: [[String]] = []
+package struct TablePrinter {
+    package let titles: [String]
+    package private(set) var rows: [[String]] = []
 
-    init(titles: [String]) {
+    package init(titles: [String]) {
         self.titles = titles
     }
 
-    mutating func append(_ row: [String]) {
+    package mutating func append(_ row: [String]) {
         precondition(row.count == titles.count, "a row must have one field per column")
         rows.append(row.map(Self.escapingControlCharacters))
     }
 
     /// The text to print; `aligned` for a terminal.
-    func render(aligned: Bool) -> String {
+    package func render(aligned: Bool) -> String {
         guard aligned else {
             return rows.map { $0.joined(separator: "\t") + "\n" }.joined()
         }
@@ -44,11 +44,11 @@ struct TablePrinter {
     }
 
     /// Prints to stdout, aligned when stdout is a terminal.
-    func print() {
+    package func print() {
         Swift.print(render(aligned: isatty(1) == 1), terminator: "")
     }
 
-    static func escapingControlCharacters(_ field: String) -> String {
+    package static func escapingControlCharacters(_ field: String) -> String {
         guard field.unicodeScalars.contains(where: isControl) else { return field }
         var escaped = ""
         for scalar in field.unicodeScalars {

@@ -1,6 +1,7 @@
 internal import CGLib
-public import PortalCommon
 import Glibc
+public import PortalCommon
+public import Runtime
 
 /// Publishing into a repository that any static web server can serve and
 /// that both burrow and `flatpak install` read: `build-export` and

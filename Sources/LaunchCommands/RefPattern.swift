@@ -1,4 +1,4 @@
-import PortalCommon
+package import PortalCommon
 import Runtime
 
 /// Turns what a user types (`org.example.Hello`, `org.example.Hello//stable`,
@@ -6,16 +6,16 @@ import Runtime
 /// flatpak matches partial refs: missing arch means this machine's, missing
 /// branch means any, and apps are preferred over runtimes unless the kind
 /// was given.
-struct RefPattern: CustomStringConvertible {
-    var kind: FlatpakRef.Kind?
-    var id: String
-    var arch: String?
-    var branch: String?
-    let text: String
+package struct RefPattern: CustomStringConvertible {
+    package var kind: FlatpakRef.Kind?
+    package var id: String
+    package var arch: String?
+    package var branch: String?
+    package let text: String
 
-    var description: String { text }
+    package var description: String { text }
 
-    init(_ text: String, kind forced: FlatpakRef.Kind? = nil) throws {
+    package init(_ text: String, kind forced: FlatpakRef.Kind? = nil) throws {
         self.text = text
         var parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         if let first = parts.first, let kind = FlatpakRef.Kind(rawValue: first), parts.count == 4 {
@@ -33,7 +33,7 @@ struct RefPattern: CustomStringConvertible {
         branch = parts.count > 2 && !parts[2].isEmpty ? parts[2] : nil
     }
 
-    func matches(_ ref: FlatpakRef, defaultArch: String) -> Bool {
+    package func matches(_ ref: FlatpakRef, defaultArch: String) -> Bool {
         (kind == nil || kind == ref.kind) && ref.id.rawValue == id
             && ref.arch == (arch ?? defaultArch) && (branch == nil || ref.branch == branch)
     }
@@ -41,7 +41,7 @@ struct RefPattern: CustomStringConvertible {
     /// The one ref among `candidates` this pattern names; apps win over
     /// runtimes when the kind was not given; several branches are an error
     /// that lists them (flatpak would ask; a script needs a clear answer).
-    func resolve(among candidates: [FlatpakRef], defaultArch: String = FlatpakArch.current, where place: String) throws -> FlatpakRef {
+    package func resolve(among candidates: [FlatpakRef], defaultArch: String = FlatpakArch.current, where place: String) throws -> FlatpakRef {
         var matching = candidates.filter { matches($0, defaultArch: defaultArch) }
         if kind == nil, matching.contains(where: { $0.kind == .app }) {
             matching = matching.filter { $0.kind == .app }
@@ -53,12 +53,5 @@ struct RefPattern: CustomStringConvertible {
             let names = matching.map(\.description).sorted().joined(separator: ", ")
             throw CLIError("\(text) is ambiguous in \(place): \(names); name the branch, e.g. \(id)//\(matching[0].branch)")
         }
-    }
-}
-
-extension RemoteSummary {
-    /// The app and runtime refs the remote offers.
-    var flatpakRefs: [FlatpakRef] {
-        refs.keys.compactMap { try? FlatpakRef(parsing: $0) }
     }
 }

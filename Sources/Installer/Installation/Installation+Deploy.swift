@@ -1,5 +1,6 @@
-public import PortalCommon
 import Glibc
+public import PortalCommon
+public import Runtime
 
 extension Installation {
     /// Installs `ref` from `remote`: pulls it into the repository, checks

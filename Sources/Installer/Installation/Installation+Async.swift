@@ -1,4 +1,5 @@
 public import PortalCommon
+public import Runtime
 
 // The installation's changes block (the lock, pulls, checkouts, syncfs);
 // these run them on a thread of their own so async callers never block the

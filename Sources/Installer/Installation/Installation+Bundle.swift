@@ -1,6 +1,7 @@
-public import PortalCommon
 import Foundation
 import Glibc
+public import PortalCommon
+public import Runtime
 
 extension Installation {
     /// Installs a single-file bundle (`flatpak build-bundle`'s or
