@@ -1,7 +1,6 @@
 internal import CLinux
 import Foundation
 import Glibc
-import Installer
 import PortalCommon
 import Runtime
 

@@ -1,6 +1,5 @@
 internal import CLinux
 import Glibc
-import Installer
 import PortalCommon
 import Runtime
 

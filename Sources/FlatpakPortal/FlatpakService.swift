@@ -1,5 +1,4 @@
 import Glibc
-import Installer
 import Logging
 import PortalCommon
 import Runtime

@@ -1,4 +1,3 @@
-import Installer
 import PortalCommon
 import Runtime
 

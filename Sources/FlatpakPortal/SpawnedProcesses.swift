@@ -2,7 +2,6 @@ internal import CLinux
 import Dispatch
 import Foundation
 import Glibc
-import Installer
 import Logging
 import PortalCommon
 import Runtime

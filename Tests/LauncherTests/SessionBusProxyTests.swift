@@ -85,4 +85,28 @@ struct SessionBusProxyTests {
         #expect(granted.status == 0, "\(granted)")
         #expect(granted.stdout.contains("sandboxed app org.example.Hello"), "the system-bus proxy carries the identity too")
     }
+
+    /// The proxy may still be starting while bwrap builds the sandbox, so
+    /// the sandbox gets the proxy's directory, not its socket: read-only,
+    /// holding the socket alone, with /run/flatpak/bus a link into it.
+    @Test func theProxysDirectoryIsReadOnlyAndHoldsOnlyTheSocket() async throws {
+        let (scratch, baseEnvironment) = try await RunCommandTests.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let bus = try PrivateBus(allowAllUsers: true)
+        defer { bus.stop() }
+        var environment = baseEnvironment
+        environment["DBUS_SESSION_BUS_ADDRESS"] = bus.address
+        let script = """
+            ls -A /run/flatpak/dbus-proxy; readlink /run/flatpak/bus; test -S /run/flatpak/bus && echo socket
+            touch /run/flatpak/dbus-proxy/planted 2>&1; rm -f /run/flatpak/dbus-proxy/bus 2>&1; ls -A /run/flatpak/dbus-proxy
+            """
+        let run = try await RunCommandTests.runAsNobody(["run", "--command=sh", "org.example.Hello", "-c", script], environment: environment)
+        #expect(run.status == 0, "\(run)")
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "bus", "\(run.stdout)")
+        #expect(lines.contains("/run/flatpak/dbus-proxy/bus"), "\(run.stdout)")
+        #expect(lines.contains("socket"), "\(run.stdout)")
+        #expect(lines.filter { $0.contains("Read-only file system") }.count == 2, "\(run.stdout)")
+        #expect(lines.last == "bus", "nothing planted, nothing removed: \(run.stdout)")
+    }
 }

@@ -1,5 +1,5 @@
-internal import CSystemd
 internal import CLinux
+internal import CSystemd
 import Glibc
 import Synchronization
 

@@ -1,6 +1,6 @@
-public import Logging
 import Dispatch
 import Glibc
+public import Logging
 import Synchronization
 
 /// What every burrow daemon accepts on its command line (parsed by each

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 public import PortalCommon
 
@@ -113,7 +113,8 @@ public struct AppLaunch: Sendable {
             userInstallation: installation.scope == .user ? installation.path : nil,
             sessionBusSocket: buses.socket, systemBusSocket: buses.systemSocket,
             hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
-        input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 3)
+        input.busProxyDirectory = buses.proxyDirectory
+        input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 4)
         input.fileBinds = request.fileBinds
         input.parentNamespaces = request.parentNamespaces
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
@@ -126,18 +127,25 @@ public struct AppLaunch: Sendable {
         // bwrap writes {"child-pid": N} to --info-fd once the sandbox's
         // first process exists: what flatpak's bwrapinfo.json holds, and
         // what upstream portals read to find the sandbox. Its slot and the
-        // proxy's sync slot sit just below the plan's first.
-        let infoSlot = input.firstSlot - 1, syncSlot = input.firstSlot - 2
+        // proxy's two sit just below the plan's first.
+        let infoSlot = input.firstSlot - 1, syncSlot = input.firstSlot - 2, blockSlot = input.firstSlot - 3
         var descriptors = try plan.openDescriptors()
         descriptors[infoSlot] = try instance.openBwrapInfo()
         var commandLine = plan.commandLine()
         commandLine.insert(contentsOf: ["--info-fd", String(infoSlot)], at: 1)
         if let proxy {
-            try proxy.waitUntilReady()
-            // bwrap holds the proxy's pipe for the sandbox's lifetime; when
-            // the sandbox ends, the pipe closes and the proxy exits.
+            // Not waited for here: bwrap builds the sandbox while the proxy
+            // starts (Flatpak waits first, ~13 ms), and --block-fd holds the
+            // app back until the proxy's ready byte arrives. If the proxy
+            // dies instead, bwrap reads end-of-file and the app starts with
+            // no bus at all (nothing listens behind /run/flatpak/bus) —
+            // never with an unfiltered one. A proxy already dead is an error.
+            try proxy.checkNotFailed()
+            descriptors[blockSlot] = try UnixFD.duplicating(proxy.readyAndKeepAlive.withRawDescriptor { $0 })
+            // bwrap holds the pipe for the sandbox's lifetime; when the
+            // sandbox ends, the pipe closes and the proxy exits.
             descriptors[syncSlot] = proxy.readyAndKeepAlive
-            commandLine.insert(contentsOf: ["--sync-fd", String(syncSlot)], at: 1)
+            commandLine.insert(contentsOf: ["--block-fd", String(blockSlot), "--sync-fd", String(syncSlot)], at: 1)
         }
         return AppLaunch(instance: instance, commandLine: commandLine, descriptors: descriptors,
                          forwarded: request.forwarded, proxy: proxy, notes: plan.notes)

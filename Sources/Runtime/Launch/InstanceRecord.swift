@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 public import PortalCommon
 
@@ -28,14 +28,16 @@ public struct InstanceRecord: Sendable {
 
     static func create(id: String, info: FlatpakInfo, runtimeDirectory: String) throws -> InstanceRecord {
         let record = InstanceRecord(id: id, directory: base(runtimeDirectory: runtimeDirectory) + "/" + id)
-        try AtomicFile.write(info.serialized(fileName: record.directory + "/info"), to: record.directory + "/info")
+        // Not flushed to disk: the record describes a running process, and
+        // after a crash it is stale whatever it holds (`running` drops it).
+        try AtomicFile.write(info.serialized(fileName: record.directory + "/info"), to: record.directory + "/info", durable: false)
         return record
     }
 
     /// Records bwrap's pid: our own when burrow execs into bwrap, the
     /// child's when a portal spawns it.
     func recordPID(_ pid: pid_t) throws {
-        try AtomicFile.write("\(pid)\n", to: directory + "/pid")
+        try AtomicFile.write("\(pid)\n", to: directory + "/pid", durable: false)
     }
 
     func openBwrapInfo() throws -> UnixFD {
@@ -74,12 +76,13 @@ public struct InstanceRecord: Sendable {
         for name in names.sorted() where name.allSatisfy(\.isNumber) {
             let directory = base + "/" + name
             guard let pidText = try? String(contentsOfFile: directory + "/pid", encoding: .utf8),
-                  let pid = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let pid = pidText.split(whereSeparator: \.isWhitespace).first.flatMap({ Int32($0) }),
                   let infoBytes = FileManager.default.contents(atPath: directory + "/info"),
                   let info = try? FlatpakInfo(parsing: Array(infoBytes), fileName: directory + "/info")
             else { continue }
             guard isBwrap(pid) else {
                 try? FileManager.default.removeItem(atPath: directory)
+                try? FileManager.default.removeItem(atPath: SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: name))
                 continue
             }
             result.append(Running(id: name, bwrapPID: pid, childPID: childPID(directory + "/bwrapinfo.json"), info: info))
@@ -90,13 +93,15 @@ public struct InstanceRecord: Sendable {
     /// Whether `pid` is alive and still bwrap (pids are reused).
     private static func isBwrap(_ pid: Int32) -> Bool {
         guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
-        return comm.trimmingCharacters(in: .whitespacesAndNewlines) == "bwrap"
+        return comm.split(whereSeparator: \.isWhitespace).first == "bwrap"
     }
 
     private static func childPID(_ path: String) -> Int32? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let pid = object["child-pid"] as? Int else { return nil }
-        return Int32(pid)
+        struct BwrapInfo: Decodable {
+            let childPID: Int32
+            enum CodingKeys: String, CodingKey { case childPID = "child-pid" }
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return (try? JSONDecoder().decode(BwrapInfo.self, from: data))?.childPID
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import PortalCommon
 
 /// Which buses a sandbox gets. Session bus: none (no session bus on the
@@ -10,13 +11,23 @@ struct SandboxBuses {
     var systemSocket: String?
     /// Served by one xdg-dbus-proxy process.
     var proxies: [DBusProxy] = []
+    /// Where the proxy's sockets will appear, when there is a proxy.
+    var proxyDirectory: String?
+
+    /// One directory per instance, holding only its proxy's sockets
+    /// (`bus`, `system-bus`). The sandbox gets the whole directory rather
+    /// than the socket files: bwrap sets the sandbox up while the proxy is
+    /// still starting, before the sockets exist (see AppLaunch).
+    static func proxyDirectory(runtimeDirectory: String, instanceID: String) -> String {
+        "\(runtimeDirectory)/.dbus-proxy/\(instanceID)"
+    }
 
     static func choose(appID: AppID, context: PermissionContext, instanceID: String, runtimeDirectory: String,
                        environment: [String: String]) throws -> SandboxBuses {
         var buses = SandboxBuses()
-        let proxyDirectory = runtimeDirectory + "/.dbus-proxy"
+        let proxyDirectory = proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: instanceID)
         if let address = environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty {
-            if let proxy = DBusProxy(appID: appID, busAddress: address, proxySocket: "\(proxyDirectory)/session-bus-proxy-\(instanceID)",
+            if let proxy = DBusProxy(appID: appID, busAddress: address, proxySocket: "\(proxyDirectory)/bus",
                                      policy: context.sessionBusPolicy) {
                 if context.sockets.contains(.sessionBus) {
                     buses.socket = proxy.busSocket
@@ -26,13 +37,14 @@ struct SandboxBuses {
                 }
             } else {
                 // An abstract or TCP address cannot be bound into a sandbox.
-                FileHandle.standardError.write(Data("burrow: not offering the session bus: \(address) is not a unix:path= socket\n".utf8))
+                let warning = "burrow: not offering the session bus: \(address) is not a unix:path= socket\n"
+                _ = warning.withCString { write(2, $0, strlen($0)) }
             }
         }
         let systemAddress = environment["DBUS_SYSTEM_BUS_ADDRESS"].flatMap { $0.isEmpty ? nil : $0 }
             ?? "unix:path=/run/dbus/system_bus_socket"
         if context.sockets.contains(.systemBus) || !context.systemBusPolicy.isEmpty,
-           let proxy = DBusProxy(appID: appID, busAddress: systemAddress, proxySocket: "\(proxyDirectory)/system-bus-proxy-\(instanceID)",
+           let proxy = DBusProxy(appID: appID, busAddress: systemAddress, proxySocket: "\(proxyDirectory)/system-bus",
                                  policy: context.systemBusPolicy, isSessionBus: false),
            FileManager.default.fileExists(atPath: proxy.busSocket) {
             if context.sockets.contains(.systemBus) {
@@ -45,6 +57,7 @@ struct SandboxBuses {
         if !buses.proxies.isEmpty {
             try FileManager.default.createDirectory(atPath: proxyDirectory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
+            buses.proxyDirectory = proxyDirectory
         }
         return buses
     }

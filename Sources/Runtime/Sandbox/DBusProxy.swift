@@ -81,15 +81,18 @@ public struct DBusProxy: Sendable {
         public let pid: Int32
         public let readyAndKeepAlive: UnixFD
 
-        /// Blocks until the proxy has written its ready byte (or died).
-        public func waitUntilReady() throws(SandboxError) {
-            var byte: UInt8 = 0
-            let count = readyAndKeepAlive.withRawDescriptor { fd in
-                var n: Int
-                repeat { n = read(fd, &byte, 1) } while n < 0 && errno == EINTR
-                return n
+        /// Throws when the proxy has already exited without becoming
+        /// ready (its end of the pipe is closed and nothing was written);
+        /// does not wait, and leaves the ready byte for bwrap's --block-fd.
+        public func checkNotFailed() throws(SandboxError) {
+            var entry = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            let result = readyAndKeepAlive.withRawDescriptor { fd in
+                entry.fd = fd
+                return poll(&entry, 1, 0)
             }
-            guard count == 1 else { throw SandboxError("the D-Bus proxy did not start (see its messages above)") }
+            if result == 1 && entry.revents & Int16(POLLIN) == 0 && entry.revents & Int16(POLLHUP) != 0 {
+                throw SandboxError("the D-Bus proxy did not start (see its messages above)")
+            }
         }
     }
 

@@ -234,16 +234,33 @@ extension SandboxPlan {
         }
 
         private mutating func addSessionBus() {
+            if let directory = input.busProxyDirectory,
+               [input.sessionBusSocket, input.systemBusSocket].contains(where: { $0.map(FileSystem.parent) == directory }) {
+                // Read-only: the app connects to the sockets, it can never
+                // replace them or leave files beside them.
+                steps.append(.roBind(source: directory, destination: SandboxPlan.busProxyMount))
+            }
             if let system = input.systemBusSocket {
-                steps.append(.bind(source: system, destination: "/run/dbus/system_bus_socket"))
+                placeBusSocket(system, at: "/run/dbus/system_bus_socket")
                 steps.append(.setEnvironment("DBUS_SYSTEM_BUS_ADDRESS", "unix:path=/run/dbus/system_bus_socket"))
             }
             guard let socket = input.sessionBusSocket else { return }
             // Flatpak's places: /run/flatpak/bus, and $XDG_RUNTIME_DIR/bus for
             // clients that look there.
-            steps.append(.bind(source: socket, destination: "/run/flatpak/bus"))
+            placeBusSocket(socket, at: "/run/flatpak/bus")
             steps.append(.symlink(target: "/run/flatpak/bus", path: "\(runtimeDirectory)/bus"))
             steps.append(.setEnvironment("DBUS_SESSION_BUS_ADDRESS", "unix:path=/run/flatpak/bus"))
+        }
+
+        /// A proxy's socket is a symlink into the proxy's directory; the
+        /// real bus (`--socket=session-bus`) is bound as the file it is.
+        private mutating func placeBusSocket(_ socket: String, at destination: String) {
+            if let directory = input.busProxyDirectory, FileSystem.parent(of: socket) == directory {
+                steps.append(.dir(FileSystem.parent(of: destination)))
+                steps.append(.symlink(target: "\(SandboxPlan.busProxyMount)/\(FileSystem.basename(of: socket))", path: destination))
+            } else {
+                steps.append(.bind(source: socket, destination: destination))
+            }
         }
 
         /// A descriptor slot for a file handed to bwrap as it is.

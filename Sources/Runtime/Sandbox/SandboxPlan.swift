@@ -76,6 +76,11 @@ public struct SandboxPlan: Hashable, Sendable {
         public var sessionBusSocket: String?
         /// The same for the system bus, offered at /run/dbus/system_bus_socket.
         public var systemBusSocket: String?
+        /// The D-Bus proxy's directory, when either socket lies in it. It is
+        /// bound whole, read-only, and the bus paths become symlinks into it:
+        /// the proxy may still be starting while bwrap builds the sandbox, and
+        /// a socket that does not exist yet cannot be bound by itself.
+        public var busProxyDirectory: String?
         /// Display, audio and agent sockets found on the host.
         public var hostSockets: HostSockets
         /// The plan's first descriptor slot. Raised above descriptors the
@@ -165,6 +170,8 @@ public struct SandboxPlan: Hashable, Sendable {
     /// and the gap leaves the launcher room for its own (bwrap's --info-fd
     /// and --sync-fd, just below the first slot).
     public static let firstSlot: Int32 = 10
+    /// Where the D-Bus proxy's directory appears inside the sandbox.
+    static let busProxyMount = "/run/flatpak/dbus-proxy"
 
     public let steps: [SetupStep]
     /// The command and its arguments, after `--`.

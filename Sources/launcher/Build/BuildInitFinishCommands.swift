@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Installer
 import LaunchCommands
 import PortalCommon
 import Runtime

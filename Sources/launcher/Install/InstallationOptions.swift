@@ -1,6 +1,5 @@
 import ArgumentParser
 import Glibc
-import Installer
 import LaunchCommands
 import Runtime
 

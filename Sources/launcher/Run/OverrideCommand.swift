@@ -1,5 +1,4 @@
 import ArgumentParser
-import Installer
 import LaunchCommands
 import PortalCommon
 import Runtime

@@ -1,5 +1,4 @@
 import Foundation
-import Installer
 import PortalCommon
 import Runtime
 import TestSupport

@@ -1,4 +1,3 @@
-import Installer
 import PortalCommon
 import Runtime
 import Testing
@@ -74,5 +73,36 @@ struct SandboxSocketTests {
         let plan = try SandboxPlan(try SandboxPlanTests.input(context), hostPaths: SandboxPlanTests.host)
         #expect(plan.notes.contains { $0.contains("PulseAudio") })
         #expect(!plan.bwrapArguments().contains("PULSE_SERVER"))
+    }
+
+    /// The proxy's sockets are links into its directory, bound read-only
+    /// (the proxy may not have made them yet when bwrap binds); the real
+    /// bus, given with --socket=session-bus, is bound as the socket it is.
+    @Test func proxiedBusesAreLinksIntoTheProxysDirectory() throws {
+        func busSteps(session: String?, system: String?) throws -> [SetupStep] {
+            var input = try SandboxPlanTests.input()
+            input.sessionBusSocket = session
+            input.systemBusSocket = system
+            input.busProxyDirectory = "/run/user/1000/.dbus-proxy/42"
+            return try SandboxPlan(input, hostPaths: SandboxPlanTests.host).steps.filter { step in
+                switch step {
+                case .roBind(_, let destination), .bind(_, let destination), .symlink(_, let destination), .dir(let destination, _):
+                    return destination.hasPrefix("/run/flatpak") || destination.hasPrefix("/run/dbus") || destination.hasSuffix("/bus")
+                default: return false
+                }
+            }
+        }
+        #expect(try busSteps(session: "/run/user/1000/.dbus-proxy/42/bus", system: "/run/user/1000/.dbus-proxy/42/system-bus") == [
+            .roBind(source: "/run/user/1000/.dbus-proxy/42", destination: "/run/flatpak/dbus-proxy"),
+            .dir("/run/dbus"),
+            .symlink(target: "/run/flatpak/dbus-proxy/system-bus", path: "/run/dbus/system_bus_socket"),
+            .dir("/run/flatpak"),
+            .symlink(target: "/run/flatpak/dbus-proxy/bus", path: "/run/flatpak/bus"),
+            .symlink(target: "/run/flatpak/bus", path: "/run/user/1000/bus"),
+        ])
+        #expect(try busSteps(session: "/run/user/1000/bus", system: nil) == [
+            .bind(source: "/run/user/1000/bus", destination: "/run/flatpak/bus"),
+            .symlink(target: "/run/flatpak/bus", path: "/run/user/1000/bus"),
+        ])
     }
 }

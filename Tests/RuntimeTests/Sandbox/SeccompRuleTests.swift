@@ -1,5 +1,4 @@
 import Glibc
-import Installer
 import PortalCommon
 import Runtime
 import SystemPackage
