@@ -46,6 +46,7 @@ let package = Package(
         cModule("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
         cModule("CLinux", apt: "linux-libc-dev"),
         cModule("CGIO", pkgConfig: "gio-unix-2.0", apt: "libglib2.0-dev"),
+        cModule("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
 
         .target(
             name: "PortalCommon",
@@ -58,11 +59,11 @@ let package = Package(
         ),
         // Installations, remotes, OSTree pulls and deploys, publishing, the
         // sandbox plan and its seccomp filter; no D-Bus server code. The only
-        // importer of COSTree and CSeccomp.
+        // importer of COSTree, CSeccomp and CSodium (ed25519 signatures).
         .target(
             name: "Runtime",
             dependencies: [
-                "PortalCommon", "COSTree", "CGLib", "CSeccomp", "CLinux",
+                "PortalCommon", "COSTree", "CGLib", "CSeccomp", "CLinux", "CSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
