@@ -48,6 +48,7 @@ let package = Package(
         cModule("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
         cModule("CLinux", apt: "linux-libc-dev"),
         cModule("CGIO", pkgConfig: "gio-unix-2.0", apt: "libglib2.0-dev"),
+        cModule("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
 
         .target(
             name: "PortalCommon",
@@ -71,12 +72,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Remotes, OSTree pulls and deploys, bundles, repair, publishing:
-        // what changes an installation. The only importer of COSTree.
+        // Remotes, OSTree pulls and deploys, bundles, repair, publishing,
+        // ed25519 signatures: what changes an installation. The only
+        // importer of COSTree and CSodium.
         .target(
             name: "Installer",
             dependencies: [
-                "PortalCommon", "Runtime", "COSTree", "CGLib", "CLinux",
+                "PortalCommon", "Runtime", "COSTree", "CGLib", "CLinux", "CSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

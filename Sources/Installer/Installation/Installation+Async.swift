@@ -42,23 +42,37 @@ extension Installation {
 extension Installation {
     /// Changes a remote's URL, its signature checking, or adds a key to its
     /// keyring (`remote-modify`). Other settings are kept as they are only
-    /// for URL and gpg-verify; libostree rewrites the remote's group.
+    /// for URL, gpg-verify and the ed25519 keys; libostree rewrites the
+    /// remote's group. `ed25519Keys` replaces the remote's keys (`[]`: no
+    /// ed25519 check); `nil` keeps them.
     @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
-    public func modifyRemote(_ name: String, url: String? = nil, gpgVerify: Bool? = nil, gpgKeyFile: String? = nil) throws {
+    public func modifyRemote(
+        _ name: String, url: String? = nil, gpgVerify: Bool? = nil, gpgKeyFile: String? = nil,
+        ed25519Keys: [Ed25519PublicKey]? = nil
+    ) throws {
         try withChangeLock {
             guard let repository = try existingRepository(), repository.remoteNames.contains(name) else {
                 throw InstallerError(.unknownRemote, "no remote named \(name.debugDescription)")
             }
             if url != nil || gpgVerify != nil {
                 let verify = try gpgVerify ?? repository.remoteRequiresGPG(name)
-                try repository.addRemote(name, url: url ?? repository.remoteURL(name),
-                                         options: RemoteOptions(gpgVerify: verify, gpgVerifySummary: verify), replacing: true)
+                var options = RemoteOptions(gpgVerify: verify, gpgVerifySummary: verify)
+                // Carried over: dropping them with the old group would turn
+                // the remote's ed25519 check off without anyone asking.
+                if let keys = try repository.remoteEd25519Keys(name) { options.requireEd25519(keys) }
+                try repository.addRemote(name, url: url ?? repository.remoteURL(name), options: options, replacing: true)
             }
+            if let ed25519Keys { try repository.setRemoteEd25519Keys(ed25519Keys, for: name) }
             if let gpgKeyFile { try repository.importGPGKeys(remote: name, from: gpgKeyFile) }
         }
     }
 
-    public func modifyRemote(_ name: String, url: String? = nil, gpgVerify: Bool? = nil, gpgKeyFile: String? = nil) async throws {
-        try await BlockingWork.run { try modifyRemote(name, url: url, gpgVerify: gpgVerify, gpgKeyFile: gpgKeyFile) }
+    public func modifyRemote(
+        _ name: String, url: String? = nil, gpgVerify: Bool? = nil, gpgKeyFile: String? = nil,
+        ed25519Keys: [Ed25519PublicKey]? = nil
+    ) async throws {
+        try await BlockingWork.run {
+            try modifyRemote(name, url: url, gpgVerify: gpgVerify, gpgKeyFile: gpgKeyFile, ed25519Keys: ed25519Keys)
+        }
     }
 }

@@ -44,6 +44,12 @@ extension Installation {
                 _ = try scratch.importGPGKeys(remote: "bundle", from: keysFile!)
                 try scratch.verifyCommit(header.commit, remote: "bundle")
             }
+            // An origin remote that requires ed25519 signatures (added with
+            // keys before, or given them by remote-modify) holds the bundle to
+            // them as well: a bundle carries its commit's detached metadata.
+            if repository.remoteNames.contains(remote), let keys = try repository.remoteEd25519Keys(remote) {
+                try scratch.verifyCommit(header.commit, ref: header.ref, ed25519Keys: keys)
+            }
 
             try repository.pull(from: "file://" + scratchPath + "/repo", options: PullOptions(refs: [header.ref], verifyLocalObjects: true))
             if !repository.remoteNames.contains(remote) {

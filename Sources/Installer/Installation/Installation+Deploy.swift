@@ -88,11 +88,15 @@ extension Installation {
 
     // MARK: - Steps
 
-    /// Fetches `ref` from `remote` and returns the commit it now points at.
+    /// Fetches `ref` from `remote` and returns the commit it now points at
+    /// (verified first when the remote requires ed25519 signatures).
     private func pull(
         _ ref: FlatpakRef, from remote: String, into repository: OSTreeRepository,
         progress: ((PullProgress) -> Void)?
     ) throws -> String {
+        if let keys = try repository.remoteEd25519Keys(remote) {
+            return try pullSigned(ref, from: remote, keys: keys, into: repository, progress: progress)
+        }
         try repository.pull(from: remote, options: PullOptions(refs: [ref.description]), progress: progress)
         guard let commit = try repository.resolve("\(remote):\(ref)") else {
             throw InstallerError(.invalidContent, "pulling \(ref) from \(remote) left no ref behind")

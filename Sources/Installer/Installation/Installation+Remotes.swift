@@ -1,5 +1,5 @@
 import Glibc
-public import PortalCommon
+import PortalCommon
 public import Runtime
 
 /// The installation's OSTree repository and its remotes. Kept apart from
@@ -43,6 +43,8 @@ extension Installation {
         public var name: String
         public var url: String
         public var gpgVerify: Bool
+        /// Requires ed25519 signatures by keys of its own.
+        public var verifiesEd25519: Bool
     }
 
     @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
@@ -92,8 +94,9 @@ extension Installation {
 
     public func remotes() throws -> [Remote] {
         guard let repository = try existingRepository() else { return [] }
-        return try repository.remoteNames.map { name throws(OSTreeError) in
-            Remote(name: name, url: try repository.remoteURL(name), gpgVerify: try repository.remoteRequiresGPG(name))
+        return try repository.remoteNames.map { name in
+            Remote(name: name, url: try repository.remoteURL(name), gpgVerify: try repository.remoteRequiresGPG(name),
+                   verifiesEd25519: try repository.remoteEd25519Keys(name) != nil)
         }
     }
 

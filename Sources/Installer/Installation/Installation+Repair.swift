@@ -1,4 +1,4 @@
-public import PortalCommon
+import PortalCommon
 public import Runtime
 
 /// `burrow repair`: every deployed ref (the repository's `deploy/REF` refs

@@ -2,7 +2,7 @@ internal import CGLib
 internal import COSTree
 import Foundation
 import Glibc
-public import Runtime
+import Runtime
 
 /// Flatpak's single-file bundles: a static delta from nothing to one commit,
 /// parts inline, written to one file, whose superblock's metadata says what

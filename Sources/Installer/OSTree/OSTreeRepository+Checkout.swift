@@ -1,7 +1,7 @@
 internal import CGLib
 internal import COSTree
 import Glibc
-public import Runtime
+import Runtime
 
 extension OSTreeRepository {
     /// Checks `commit` out into `destination`, which must not exist yet

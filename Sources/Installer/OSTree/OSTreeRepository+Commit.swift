@@ -1,7 +1,7 @@
 internal import CGLib
 internal import COSTree
 import Glibc
-public import Runtime
+import Runtime
 
 extension OSTreeRepository {
     /// Which parts of a directory become the committed tree, and how.

@@ -1,7 +1,7 @@
 internal import CGLib
 internal import COSTree
 import PortalCommon
-public import Runtime
+import Runtime
 
 /// How far a pull has got, from libostree's progress object.
 public struct PullProgress: Sendable, Hashable {

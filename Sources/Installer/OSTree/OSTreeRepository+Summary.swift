@@ -21,11 +21,12 @@ public struct RemoteSummary: Sendable, Hashable {
 
 extension OSTreeRepository {
     /// Downloads and parses the summary of remote `name`. Signatures are
-    /// checked as the remote's configuration asks (`gpg-verify-summary`,
-    /// `sign-verify-summary`), so an unsigned summary from a verified remote
-    /// is refused here, before anything is shown to the user.
+    /// checked as the remote's configuration asks (`gpg-verify-summary`;
+    /// burrow's ed25519 keys, a `SignatureError` when they fail), so an
+    /// unsigned summary from a verified remote is refused here, before
+    /// anything is shown to the user.
     @available(*, noasync, message: "blocks until done; call it from a thread of its own (BlockingWork.run)")
-    public func fetchSummary(of name: String) throws(OSTreeError) -> RemoteSummary {
+    public func fetchSummary(of name: String) throws -> RemoteSummary {
         var summaryBytes: OpaquePointer?
         var signatures: OpaquePointer?
         try OSTreeError.check("fetching the summary of remote \(name.debugDescription)") {
@@ -38,6 +39,9 @@ extension OSTreeRepository {
         guard let summaryBytes else {
             throw OSTreeError(kind: .notFound, operation: "fetching the summary of remote \(name.debugDescription)",
                               message: "the remote has no summary")
+        }
+        if let keys = try remoteEd25519Keys(name) {
+            try verifySummary(summaryBytes, signatures: signatures, of: name, keys: keys)
         }
         let type = g_variant_type_new("(a(s(taya{sv}))a{sv})")
         defer { g_variant_type_free(type) }

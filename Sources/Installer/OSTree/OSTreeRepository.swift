@@ -1,7 +1,7 @@
 internal import CGLib
 internal import COSTree
 import Glibc
-public import Runtime
+import Runtime
 
 /// An OSTree repository on disk: the store behind every installation and
 /// every published Flatpak repository.

@@ -1,7 +1,7 @@
 internal import CGLib
 import Glibc
 public import PortalCommon
-public import Runtime
+import Runtime
 
 /// Publishing into a repository that any static web server can serve and
 /// that both burrow and `flatpak install` read: `build-export` and
@@ -29,10 +29,13 @@ public enum Publisher {
     /// `arch` defaults to the arch of the metadata's runtime (or SDK), else
     /// this machine's, as Flatpak decides it. The summary is updated unless
     /// `updateSummary` is false (when exporting several refs in a row).
+    /// The commit and the summary are signed with each GPG key in `gpgSign`
+    /// and each ed25519 key in `ed25519Sign`.
     public static func buildExport(
         repository repositoryPath: String, buildDirectory: String, branch: String, runtime: Bool = false,
         arch: String? = nil, subject: String? = nil, body: String? = nil, timestamp: UInt64? = nil,
-        updateSummary: Bool = true, gpgSign: [String] = [], gpgHomedir: String? = nil
+        updateSummary: Bool = true, gpgSign: [String] = [], gpgHomedir: String? = nil,
+        ed25519Sign: [Ed25519SecretKey] = []
     ) throws -> Export {
         if let reason = FlatpakRef.branchInvalidityReason(branch) {
             throw InstallerError(.invalidContent, "\(branch.debugDescription) is not a valid branch name: \(reason)")
@@ -88,22 +91,30 @@ public enum Publisher {
             ])
         }
         try repository.signCommit(commit, keyIDs: gpgSign, homedir: gpgHomedir)
-        if updateSummary { try updateRepository(repository, gpgSign: gpgSign, gpgHomedir: gpgHomedir) }
+        try repository.signCommit(commit, ed25519Keys: ed25519Sign)
+        if updateSummary {
+            try updateRepository(repository, gpgSign: gpgSign, gpgHomedir: gpgHomedir, ed25519Sign: ed25519Sign)
+        }
         return Export(ref: ref, commit: commit)
     }
 
     /// Rewrites the repository's summary with Flatpak's per-ref cache, as
     /// `flatpak build-update-repo` does for clients that read the classic
     /// summary (burrow, and Flatpak when there is no `summary.idx`).
-    public static func updateRepository(at repositoryPath: String, gpgSign: [String] = [], gpgHomedir: String? = nil) throws {
-        try updateRepository(OSTreeRepository(openingAt: repositoryPath), gpgSign: gpgSign, gpgHomedir: gpgHomedir)
+    public static func updateRepository(
+        at repositoryPath: String, gpgSign: [String] = [], gpgHomedir: String? = nil, ed25519Sign: [Ed25519SecretKey] = []
+    ) throws {
+        try updateRepository(
+            OSTreeRepository(openingAt: repositoryPath), gpgSign: gpgSign, gpgHomedir: gpgHomedir, ed25519Sign: ed25519Sign)
     }
 
     /// The summary's metadata gets `xa.cache` — for every app and runtime
     /// ref, its installed size, download size and metadata text, so an
     /// installer can show permissions and find the runtime before pulling —
     /// plus `xa.cache-version` and an empty `xa.sparse-cache`.
-    static func updateRepository(_ repository: OSTreeRepository, gpgSign: [String] = [], gpgHomedir: String? = nil) throws {
+    static func updateRepository(
+        _ repository: OSTreeRepository, gpgSign: [String] = [], gpgHomedir: String? = nil, ed25519Sign: [Ed25519SecretKey] = []
+    ) throws {
         defer {}
         let entryType = g_variant_type_new("a{s(tts)}")
         defer { g_variant_type_free(entryType) }
@@ -133,7 +144,10 @@ public enum Publisher {
             "xa.cache-version": .uint32(UInt32(2).littleEndian),
         ]))
         // The signature covers the summary just written; a stale one would
-        // make every verifying client refuse the repository.
+        // make every verifying client refuse the repository. (libostree
+        // deleted the old summary.sig when it wrote the summary; each
+        // signer then merges its own entry into the new one.)
         try repository.signSummary(keyIDs: gpgSign, homedir: gpgHomedir)
+        try repository.signSummary(ed25519Keys: ed25519Sign)
     }
 }

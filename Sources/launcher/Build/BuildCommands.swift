@@ -17,6 +17,7 @@ struct BuildExportCommand: AsyncParsableCommand {
     var noUpdateSummary = false
     @Option(name: .customLong("gpg-sign"), help: "Sign the commit and summary with this GPG key.") var gpgSign: [String] = []
     @Option(name: .customLong("gpg-homedir"), help: "GnuPG home directory holding the key.") var gpgHomedir: String?
+    @OptionGroup var signing: SigningOptions
     @Argument(help: "Repository (created if missing).") var repository: String
     @Argument(help: "Build directory (metadata, files/, and export/ for apps).") var directory: String
     @Argument(help: "Branch (default: master).") var branch: String = "master"
@@ -24,11 +25,11 @@ struct BuildExportCommand: AsyncParsableCommand {
     func run() async throws {
         let (runtime, arch, subject, body, repository, directory, branch, update) =
             (self.runtime, self.arch, self.subject, self.body, self.repository, self.directory, self.branch, !noUpdateSummary)
-        let (keys, homedir) = (gpgSign, gpgHomedir)
+        let (keys, homedir, ed25519Keys) = (gpgSign, gpgHomedir, try signing.secretKeys())
         let export = try await BlockingWork.run {
             try Publisher.buildExport(repository: repository, buildDirectory: directory, branch: branch, runtime: runtime,
                                       arch: arch, subject: subject, body: body, updateSummary: update,
-                                      gpgSign: keys, gpgHomedir: homedir)
+                                      gpgSign: keys, gpgHomedir: homedir, ed25519Sign: ed25519Keys)
         }
         print("Commit: \(export.commit)")
         print("Ref: \(export.ref)")
@@ -65,10 +66,13 @@ struct BuildUpdateRepoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "build-update-repo", abstract: "Update a repository's summary.")
     @Option(name: .customLong("gpg-sign"), help: "Sign the summary with this GPG key.") var gpgSign: [String] = []
     @Option(name: .customLong("gpg-homedir"), help: "GnuPG home directory holding the key.") var gpgHomedir: String?
+    @OptionGroup var signing: SigningOptions
     @Argument(help: "Repository.") var repository: String
 
     func run() async throws {
-        let (repository, keys, homedir) = (self.repository, gpgSign, gpgHomedir)
-        try await BlockingWork.run { try Publisher.updateRepository(at: repository, gpgSign: keys, gpgHomedir: homedir) }
+        let (repository, keys, homedir, ed25519Keys) = (self.repository, gpgSign, gpgHomedir, try signing.secretKeys())
+        try await BlockingWork.run {
+            try Publisher.updateRepository(at: repository, gpgSign: keys, gpgHomedir: homedir, ed25519Sign: ed25519Keys)
+        }
     }
 }

@@ -14,7 +14,7 @@ func remoteLocation(_ url: String) throws -> String {
     return location
 }
 
-/// `burrow remote-add [--if-not-exists] [--no-gpg-verify] NAME URL`
+/// `burrow remote-add [--if-not-exists] [--no-gpg-verify|--sign-verify=ed25519=KEY] NAME URL`
 struct RemoteAddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remote-add", abstract: "Add a remote repository.")
 
@@ -23,25 +23,41 @@ struct RemoteAddCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-gpg-verify"), help: "Do not require signed commits and summaries (local or test repositories only).")
     var noGPGVerify = false
     @Option(name: .customLong("gpg-import"), help: "Import the publisher's GPG public key from FILE.") var gpgImport: String?
+    @Option(name: .customLong("sign-verify"), help: signVerifyHelp) var signVerify: [String] = []
     @Flag(help: "The location is a .flatpakrepo file describing the remote.") var from = false
     @Argument(help: "Name of the remote.") var name: String
     @Argument(help: "URL: file:///path, http(s)://host/path, or a local path (with --from: a .flatpakrepo file).") var url: String
 
+    func validate() throws {
+        if noGPGVerify && !signVerify.isEmpty {
+            throw ValidationError("--no-gpg-verify turns verification off; it cannot be combined with --sign-verify")
+        }
+    }
+
     func run() async throws {
         try installationOptions.requireWritable()
+        let keys = try ed25519Keys(fromSignVerify: signVerify)
         if from {
             let file = try RepoFile(reading: url, group: "Flatpak Repo")
-            return try await file.addRemote(name, to: installationOptions.installation, allowUnsigned: noGPGVerify, ifNotExists: ifNotExists)
+            return try await file.addRemote(name, to: installationOptions.installation, allowUnsigned: noGPGVerify,
+                                            ifNotExists: ifNotExists, ed25519Keys: keys)
         }
         let location = try remoteLocation(url)
+        var options = RemoteOptions(gpgVerify: !noGPGVerify, gpgVerifySummary: !noGPGVerify)
+        if !keys.isEmpty {
+            // ed25519 replaces GPG as the required signature unless a GPG
+            // key is imported too (then both are checked): GPG verification
+            // without a key would refuse everything the remote serves.
+            options = RemoteOptions(gpgVerify: gpgImport != nil, gpgVerifySummary: gpgImport != nil)
+            options.requireEd25519(keys)
+        }
         try await installationOptions.installation.addRemote(
-            name, url: location,
-            options: RemoteOptions(gpgVerify: !noGPGVerify, gpgVerifySummary: !noGPGVerify), ifNotExists: ifNotExists,
-            gpgKeyFile: gpgImport)
+            name, url: location, options: options, ifNotExists: ifNotExists, gpgKeyFile: gpgImport)
     }
 }
 
-/// `burrow remote-modify [--url=URL] [--gpg-verify|--no-gpg-verify] [--gpg-import=FILE] NAME`
+/// `burrow remote-modify [--url=URL] [--gpg-verify|--no-gpg-verify] [--gpg-import=FILE]
+/// [--sign-verify=ed25519=KEY…|--no-sign-verify] NAME`
 struct RemoteModifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "remote-modify", abstract: "Modify a remote repository.")
 
@@ -50,20 +66,27 @@ struct RemoteModifyCommand: AsyncParsableCommand {
     @Flag(name: .customLong("gpg-verify"), help: "Require signed commits and summaries.") var gpgVerify = false
     @Flag(name: .customLong("no-gpg-verify"), help: "Do not require signatures.") var noGPGVerify = false
     @Option(name: .customLong("gpg-import"), help: "Import a GPG public key from FILE.") var gpgImport: String?
+    @Option(name: .customLong("sign-verify"), help: signVerifyHelp) var signVerify: [String] = []
+    @Flag(name: .customLong("no-sign-verify"), help: "Stop requiring ed25519 signatures.") var noSignVerify = false
     @Argument(help: "Name of the remote.") var name: String
 
     func validate() throws {
         if gpgVerify && noGPGVerify { throw ValidationError("--gpg-verify and --no-gpg-verify cannot be combined") }
-        if url == nil && !gpgVerify && !noGPGVerify && gpgImport == nil {
-            throw ValidationError("nothing to change: give --url, --gpg-verify, --no-gpg-verify or --gpg-import")
+        if noSignVerify && !signVerify.isEmpty { throw ValidationError("--sign-verify and --no-sign-verify cannot be combined") }
+        if url == nil && !gpgVerify && !noGPGVerify && gpgImport == nil && signVerify.isEmpty && !noSignVerify {
+            throw ValidationError(
+                "nothing to change: give --url, --gpg-verify, --no-gpg-verify, --gpg-import, --sign-verify or --no-sign-verify")
         }
     }
 
     func run() async throws {
         try installationOptions.requireWritable()
         let location = try url.map(remoteLocation)
+        // The keys given replace the remote's; none given leaves them alone.
+        let keys = noSignVerify ? [] : signVerify.isEmpty ? nil : try ed25519Keys(fromSignVerify: signVerify)
         try await installationOptions.installation.modifyRemote(
-            name, url: location, gpgVerify: gpgVerify ? true : noGPGVerify ? false : nil, gpgKeyFile: gpgImport)
+            name, url: location, gpgVerify: gpgVerify ? true : noGPGVerify ? false : nil, gpgKeyFile: gpgImport,
+            ed25519Keys: keys)
     }
 }
 
@@ -75,7 +98,8 @@ struct RemotesCommand: AsyncParsableCommand {
     func run() async throws {
         var table = TablePrinter(titles: ["Name", "URL", "Options"])
         for remote in try installationOptions.installation.remotes() {
-            table.append([remote.name, remote.url, remote.gpgVerify ? "" : "no-gpg-verify"])
+            let options = (remote.gpgVerify ? [] : ["no-gpg-verify"]) + (remote.verifiesEd25519 ? ["sign-verify=ed25519"] : [])
+            table.append([remote.name, remote.url, options.joined(separator: ",")])
         }
         table.print()
     }

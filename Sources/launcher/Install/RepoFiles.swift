@@ -41,9 +41,13 @@ struct RepoFile {
     }
 
     /// Adds the remote this file describes. A file without a GPG key adds a
-    /// remote that verifies nothing, so that is only done when asked for.
-    func addRemote(_ name: String, to installation: Installation, allowUnsigned: Bool, ifNotExists: Bool) async throws {
-        guard gpgKey != nil || allowUnsigned else {
+    /// remote that verifies nothing, so that is only done when asked for
+    /// (or when the user names ed25519 keys to verify with instead).
+    func addRemote(
+        _ name: String, to installation: Installation, allowUnsigned: Bool, ifNotExists: Bool,
+        ed25519Keys: [Ed25519PublicKey] = []
+    ) async throws {
+        guard gpgKey != nil || allowUnsigned || !ed25519Keys.isEmpty else {
             throw CLIError("the file has no GPGKey, so nothing could be verified; add --no-gpg-verify to accept that")
         }
         var keyFile: String?
@@ -56,8 +60,9 @@ struct RepoFile {
         var extra: [String: String] = [:]
         if let title { extra["xa.title"] = title }
         let verify = gpgKey != nil
-        try await installation.addRemote(name, url: try remoteLocation(url),
-                                         options: RemoteOptions(gpgVerify: verify, gpgVerifySummary: verify, extra: extra),
+        var options = RemoteOptions(gpgVerify: verify, gpgVerifySummary: verify, extra: extra)
+        if !ed25519Keys.isEmpty { options.requireEd25519(ed25519Keys) }
+        try await installation.addRemote(name, url: try remoteLocation(url), options: options,
                                          ifNotExists: ifNotExists, gpgKeyFile: keyFile)
     }
 }
