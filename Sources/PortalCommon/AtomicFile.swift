@@ -8,7 +8,7 @@ import Glibc
 /// after a crash (a sandbox's instance record): still never half-written
 /// for a reader, and without the disk flush (a millisecond on ext4).
 ///
-/// Foundation's `write(atomically: true)` is not used: on Linux it leaves an
+/// Foundation's `write(atomically: false)` is not used: on Linux it leaves an
 /// empty `TemporaryDirectory.XXXXXX` in /tmp behind on every call.
 public enum AtomicFile {
     public static func write(_ text: String, to path: String, mode: UInt32 = 0o644, durable: Bool = true) throws(PortalError) {

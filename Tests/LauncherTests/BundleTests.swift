@@ -42,7 +42,7 @@ struct BundleTests {
         #expect(try await scratch.run(["install", "--bundle", app]).stderr.contains("already installed"))
 
         // The app's origin remote follows the URL the bundle named.
-        try "#!/bin/sh\necho version 2\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho version 2\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: false, encoding: .utf8)
         chmod(scratch.root.path + "/app/files/bin/hello", 0o755)
         #expect(try await scratch.run(["build-export", scratch.repository, scratch.root.path + "/app", "stable"]).status == 0)
         let update = try await scratch.run(["update", "org.example.Hello"])

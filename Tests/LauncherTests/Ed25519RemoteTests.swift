@@ -89,9 +89,9 @@ struct Ed25519RemoteTests {
         let scratch = try await Scratch()
         let key = try await Ed25519TestKey(in: scratch.root.path, name: "publisher")
         let dir = scratch.root.path
-        try "not base64!\n".write(toFile: dir + "/junk.key", atomically: true, encoding: .utf8)
+        try "not base64!\n".write(toFile: dir + "/junk.key", atomically: false, encoding: .utf8)
         try "\n\(try String(contentsOfFile: key.secretFile, encoding: .utf8).prefix(40))\n".write(
-            toFile: dir + "/short.key", atomically: true, encoding: .utf8)
+            toFile: dir + "/short.key", atomically: false, encoding: .utf8)
 
         let cases: [([String], String)] = [
             (["build-export", "--sign=\(key.publicFile)", scratch.repository, dir + "/app", "stable"],

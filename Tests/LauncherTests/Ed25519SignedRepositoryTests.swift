@@ -65,7 +65,7 @@ struct Ed25519SignedRepositoryTests {
         #expect(try await Self.installedRepositoryRefs(scratch).contains("signed:\(Self.app)"))
 
         // A signed update arrives through the same checks.
-        try "#!/bin/sh\necho version 2\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho version 2\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: false, encoding: .utf8)
         let second = try await scratch.run("build-export", "--sign=\(publisher.secretFile)", scratch.repository, scratch.root.path + "/app", "stable")
         #expect(second.status == 0, "\(second)")
         let update = try await scratch.run("update", "org.example.Hello")
@@ -111,7 +111,7 @@ struct Ed25519SignedRepositoryTests {
 
         // The forgery: the app re-exported unsigned, its new summary served
         // with the old (genuine) summary.sig.
-        try "#!/bin/sh\necho forged\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho forged\n".write(toFile: scratch.root.path + "/app/files/bin/hello", atomically: false, encoding: .utf8)
         #expect(try await scratch.run("build-export", scratch.repository, scratch.root.path + "/app", "stable").status == 0)
         try realSignatures.write(to: URL(fileURLWithPath: signaturePath))
         let forged = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")

@@ -30,8 +30,8 @@ struct Ed25519TestKey {
         secretFile = "\(directory)/\(name).secret"
         publicFile = "\(directory)/\(name).public"
         publicBase64 = publicKey.base64EncodedString()
-        try ((seed + publicKey).base64EncodedString() + "\n").write(toFile: secretFile, atomically: true, encoding: .utf8)
-        try (publicBase64 + "\n").write(toFile: publicFile, atomically: true, encoding: .utf8)
+        try ((seed + publicKey).base64EncodedString() + "\n").write(toFile: secretFile, atomically: false, encoding: .utf8)
+        try (publicBase64 + "\n").write(toFile: publicFile, atomically: false, encoding: .utf8)
 
         publicDER = "\(directory)/\(name).pub.der"
         let decoded = Data(base64Encoded: try String(contentsOfFile: publicFile, encoding: .utf8)

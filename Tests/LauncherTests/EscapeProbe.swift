@@ -18,7 +18,7 @@ import TestSupport
 enum EscapeProbe {
     /// The probe's path, in a directory of its own that `nobody` can read.
     static let binary = Task<String, any Error> {
-        let directory = try TemporaryDirectory.make(prefix: "burrow-escape")
+        let directory = try TemporaryDirectory.makeForProcess(prefix: "burrow-escape")
         chmod(directory.path, 0o755)
         let binary = directory.appendingPathComponent("escape").path
         try AtomicFile.write(source, to: binary + ".c")

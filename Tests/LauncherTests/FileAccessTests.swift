@@ -15,8 +15,8 @@ struct FileAccessTests {
         let (scratch, environment) = try await RunCommandTests.prepare()
         let shared = scratch.root.path + "/shared"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        for name in ["granted.txt", "also.txt"] { try "text".write(toFile: "\(shared)/\(name)", atomically: true, encoding: .utf8) }
-        try "private".write(toFile: scratch.root.path + "/outside.txt", atomically: true, encoding: .utf8)
+        for name in ["granted.txt", "also.txt"] { try "text".write(toFile: "\(shared)/\(name)", atomically: false, encoding: .utf8) }
+        try "private".write(toFile: scratch.root.path + "/outside.txt", atomically: false, encoding: .utf8)
         let override = try await scratch.run("override", "--user", "--filesystem=\(shared):ro", Self.app)
         #expect(override.status == 0, "\(override)")
         return (scratch, environment, shared)

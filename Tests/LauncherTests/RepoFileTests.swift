@@ -29,7 +29,7 @@ struct RepoFileTests {
                 GPGKey=\(try await Self.base64Key(keyring))
 
                 """
-            try file.write(toFile: "\(scratch.root.path)/\(name).flatpakrepo", atomically: true, encoding: .utf8)
+            try file.write(toFile: "\(scratch.root.path)/\(name).flatpakrepo", atomically: false, encoding: .utf8)
             let add = try await scratch.run("remote-add", "--from", name, "\(scratch.root.path)/\(name).flatpakrepo")
             #expect(add.status == 0, "\(add)")
         }
@@ -53,7 +53,7 @@ struct RepoFileTests {
             GPGKey=\(try await Self.base64Key(publisher))
 
             """
-        try ref.write(toFile: "\(scratch.root.path)/hello.flatpakref", atomically: true, encoding: .utf8)
+        try ref.write(toFile: "\(scratch.root.path)/hello.flatpakref", atomically: false, encoding: .utf8)
         let install = try await scratch.run("install", "--noninteractive", "--from", "\(scratch.root.path)/hello.flatpakref")
         #expect(install.status == 0, "\(install)")
         #expect(try await scratch.run("list").lines.map { $0.split(separator: "\t")[4] } == ["hello-repo", "hello-repo"])
@@ -62,7 +62,7 @@ struct RepoFileTests {
     @Test func aFileWithoutAKeyNeedsNoGPGVerify() async throws {
         let scratch = try await InstallCommandTests.Scratch()
         try await SignedRepositoryTests.export(scratch, signedWith: nil)
-        try "[Flatpak Repo]\nUrl=file://\(scratch.repository)\n".write(toFile: "\(scratch.root.path)/plain.flatpakrepo", atomically: true, encoding: .utf8)
+        try "[Flatpak Repo]\nUrl=file://\(scratch.repository)\n".write(toFile: "\(scratch.root.path)/plain.flatpakrepo", atomically: false, encoding: .utf8)
         let refused = try await scratch.run("remote-add", "--from", "plain", "\(scratch.root.path)/plain.flatpakrepo")
         #expect(refused.status == 1 && refused.stderr.contains("no GPGKey"), "\(refused)")
         #expect(!(try await scratch.run("remotes").stdout.contains("plain")))

@@ -47,7 +47,7 @@ struct SpawnTests {
         let portal = try await FlatpakPortalFixture()
         let granted = portal.scratch.root.path + "/granted"
         try FileManager.default.createDirectory(atPath: granted, withIntermediateDirectories: true)
-        try "parent's\n".write(toFile: granted + "/file", atomically: true, encoding: .utf8)
+        try "parent's\n".write(toFile: granted + "/file", atomically: false, encoding: .utf8)
         chmod(granted, 0o755)
         let override = try await portal.scratch.run("override", "--user", "--filesystem=\(granted):ro", "--share=network", "org.example.Hello")
         #expect(override.status == 0, "\(override)")
@@ -86,7 +86,7 @@ struct SpawnTests {
         let portal = try await FlatpakPortalFixture()
         let directory = portal.scratch.root.path + "/exposed"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for name in ["rw.txt", "ro.txt", "hidden.txt"] { try "\(name)\n".write(toFile: "\(directory)/\(name)", atomically: true, encoding: .utf8) }
+        for name in ["rw.txt", "ro.txt", "hidden.txt"] { try "\(name)\n".write(toFile: "\(directory)/\(name)", atomically: false, encoding: .utf8) }
         #expect(try await runProgram("/bin/chown", ["-R", "65534:65534", directory]).status == 0)
         let writable = open("\(directory)/rw.txt", burrow_o_path | O_CLOEXEC), readOnly = open("\(directory)/ro.txt", burrow_o_path | O_CLOEXEC)
         defer { close(writable); close(readOnly) }

@@ -31,7 +31,7 @@ struct UnmodifiedClientTests {
         for directory in ["data/applications", "portals", "files", "config"] {
             try FileManager.default.createDirectory(atPath: "\(tree)/\(directory)", withIntermediateDirectories: true)
         }
-        try "#!/bin/sh\nprintf '%s' \"$1\" > \(tree)/files/opened\n".write(toFile: "\(tree)/files/record.sh", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nprintf '%s' \"$1\" > \(tree)/files/opened\n".write(toFile: "\(tree)/files/record.sh", atomically: false, encoding: .utf8)
         chmod("\(tree)/files/record.sh", 0o755)
         try """
             [Desktop Entry]
@@ -40,9 +40,9 @@ struct UnmodifiedClientTests {
             Exec=\(tree)/files/record.sh %u
             MimeType=x-scheme-handler/burrowtest;
 
-            """.write(toFile: "\(tree)/data/applications/org.burrow.Recorder.desktop", atomically: true, encoding: .utf8)
+            """.write(toFile: "\(tree)/data/applications/org.burrow.Recorder.desktop", atomically: false, encoding: .utf8)
         try "[MIME Cache]\nx-scheme-handler/burrowtest=org.burrow.Recorder.desktop;\n"
-            .write(toFile: "\(tree)/data/applications/mimeinfo.cache", atomically: true, encoding: .utf8)
+            .write(toFile: "\(tree)/data/applications/mimeinfo.cache", atomically: false, encoding: .utf8)
         #expect(try await runProgram("/bin/chown", ["-R", "65534:65534", tree]).status == 0)
 
         var environment = baseEnvironment

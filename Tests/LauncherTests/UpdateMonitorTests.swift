@@ -33,11 +33,11 @@ struct UpdateMonitorTests {
     /// Re-exports the demo app with a changed script (and `metadata` if given).
     static func publishNewVersion(_ portal: FlatpakPortalFixture, metadataLine: String? = nil) async throws -> String {
         let app = portal.scratch.root.path + "/app"
-        try "#!/bin/sh\necho version 2\n".write(toFile: app + "/files/bin/hello", atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho version 2\n".write(toFile: app + "/files/bin/hello", atomically: false, encoding: .utf8)
         chmod(app + "/files/bin/hello", 0o755)
         if let metadataLine {
             let metadata = try String(contentsOfFile: app + "/metadata", encoding: .utf8)
-            try (metadata + metadataLine + "\n").write(toFile: app + "/metadata", atomically: true, encoding: .utf8)
+            try (metadata + metadataLine + "\n").write(toFile: app + "/metadata", atomically: false, encoding: .utf8)
         }
         let export = try await portal.scratch.run("build-export", portal.scratch.repository, app, "stable")
         #expect(export.status == 0, "\(export)")

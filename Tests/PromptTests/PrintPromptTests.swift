@@ -20,7 +20,7 @@ struct PrintPromptTests {
           -e) printf 'office\\nlab\\n' ;;
           -d) echo 'system default destination: lab' ;;
         esac
-        """.write(to: lpstat, atomically: true, encoding: .utf8)
+        """.write(to: lpstat, atomically: false, encoding: .utf8)
         let lp = directory.appendingPathComponent("lp")
         try """
         #!/bin/sh
@@ -28,7 +28,7 @@ struct PrintPromptTests {
         cat > "\(directory.path)/lp.stdin"
         [ "$2" = broken ] && { echo 'lp: The printer or class does not exist.' >&2; exit 1; }
         echo 'request id is office-1 (1 file(s))'
-        """.write(to: lp, atomically: true, encoding: .utf8)
+        """.write(to: lp, atomically: false, encoding: .utf8)
         for tool in [lpstat, lp] { chmod(tool.path, 0o755) }
         return ["BURROW_LP": lp.path, "BURROW_LPSTAT": lpstat.path]
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A private `dbus-daemon --session` for one test, on a socket in a fresh
 /// temporary directory. `stop()` (also run by deinit) kills it and removes
@@ -74,4 +75,24 @@ public enum TemporaryDirectory {
         guard let made = mkdtemp(&template) else { throw TestFailure("mkdtemp failed") }
         return URL(fileURLWithPath: String(cString: made))
     }
+
+    /// A directory that lives as long as the test process (probes compiled
+    /// once for every test), removed when the process exits.
+    public static func makeForProcess(prefix: String) throws -> URL {
+        let directory = try make(prefix: prefix)
+        let first = processDirectories.withLock { paths in
+            paths.append(directory.path)
+            return paths.count == 1
+        }
+        if first {
+            atexit {
+                for path in TemporaryDirectory.processDirectories.withLock({ $0 }) {
+                    try? FileManager.default.removeItem(atPath: path)
+                }
+            }
+        }
+        return directory
+    }
+
+    private static let processDirectories = Mutex<[String]>([])
 }

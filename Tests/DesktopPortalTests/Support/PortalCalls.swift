@@ -53,8 +53,11 @@ extension DesktopDaemon {
     }
 
     func call(_ interface: String, _ member: String, _ arguments: [DBusValue],
-              as caller: BusConnection? = nil) async throws(PortalError) -> [DBusValue] {
-        try await (caller ?? client).call(Self.name, Self.path, interface, member, arguments)
+              as caller: BusConnection? = nil, timeout: Duration? = nil) async throws(PortalError) -> [DBusValue] {
+        if let timeout {
+            return try await (caller ?? client).call(Self.name, Self.path, interface, member, arguments, timeout: timeout)
+        }
+        return try await (caller ?? client).call(Self.name, Self.path, interface, member, arguments)
     }
 }
 

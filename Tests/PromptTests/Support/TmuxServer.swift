@@ -35,7 +35,7 @@ final class TmuxServer: @unchecked Sendable {
         // dies, so a failure can still be captured; no status line, so the
         // pane is the whole 40 rows.
         let config = directory.appendingPathComponent("tmux.conf")
-        try "set -g remain-on-exit on\nset -g status off\n".write(to: config, atomically: true, encoding: .utf8)
+        try "set -g remain-on-exit on\nset -g status off\n".write(to: config, atomically: false, encoding: .utf8)
         let quoted = command.map(Self.quote).joined(separator: " ")
         let shellCommand = followUp.map { "\(quoted); \($0)" } ?? "exec " + quoted
         let result = try await runProgram(

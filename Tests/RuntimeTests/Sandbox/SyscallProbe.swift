@@ -22,7 +22,7 @@ enum SyscallProbe {
 
     /// Built once per test process, in a directory `nobody` can read.
     static let binaries = Task<Binaries, any Error> {
-        let directory = try TemporaryDirectory.make(prefix: "burrow-probe")
+        let directory = try TemporaryDirectory.makeForProcess(prefix: "burrow-probe")
         chmod(directory.path, 0o755)
         let native = directory.appendingPathComponent("probe").path
         try await compile(nativeSource, to: native, flags: ["-O1", "-Wall"])
