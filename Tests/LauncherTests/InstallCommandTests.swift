@@ -15,6 +15,8 @@ struct InstallCommandTests {
         var environment: [String: String] {
             var env = ProcessInfo.processInfo.environment
             env["BURROW_USER_DIR"] = root.path + "/user"
+            // Never the machine's /var/lib/burrow: `list` shows both.
+            env["BURROW_SYSTEM_DIR"] = root.path + "/system"
             env["HOME"] = root.path + "/home"
             return env
         }

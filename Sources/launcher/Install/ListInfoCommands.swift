@@ -4,22 +4,87 @@ import LaunchCommands
 import PortalCommon
 import Runtime
 
-/// `burrow list [--app|--runtime]`: what is installed, one ref per line.
+/// `burrow list [--user|--system] [--app|--runtime] [--columns=…]`: what is
+/// installed, one ref per line. Without --user or --system both
+/// installations are listed, the user's first, as flatpak lists them.
 struct ListCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "list", abstract: "List installed applications and runtimes.")
 
     @OptionGroup var installationOptions: InstallationOptions
     @Flag(help: "List applications only.") var app = false
     @Flag(help: "List runtimes only.") var runtime = false
+    @Option(help: "Columns to show, comma-separated (\(ListColumn.allCases.map(\.rawValue).joined(separator: ", ")); 'help' lists them).")
+    var columns = ListColumn.defaults.map(\.rawValue).joined(separator: ",")
 
     func run() async throws {
-        var table = TablePrinter(titles: ["Application ID", "Arch", "Branch", "Kind", "Origin", "Commit"])
-        for entry in try installationOptions.installation.installedRefs() {
-            if app && entry.ref.kind != .app || runtime && entry.ref.kind != .runtime { continue }
-            table.append([entry.ref.id.rawValue, entry.ref.arch, entry.ref.branch, entry.ref.kind.rawValue,
-                          entry.origin ?? "-", String(entry.commit.prefix(12))])
+        let selected = try ListColumn.parse(columns)
+        guard !selected.isEmpty else {
+            print(ListColumn.allCases.map { "\($0.rawValue)\t\($0.title)" }.joined(separator: "\n"))
+            return
+        }
+        var table = TablePrinter(titles: selected.map(\.title))
+        let installations = installationOptions.user || installationOptions.system
+            ? [installationOptions.installation] : [Installation.user(), Installation.system()]
+        for installation in installations {
+            for entry in try installation.installedRefs() {
+                if app && entry.ref.kind != .app || runtime && entry.ref.kind != .runtime { continue }
+                table.append(try selected.map { try $0.value(of: entry, in: installation) })
+            }
         }
         table.print()
+    }
+}
+
+/// What `list --columns` can show.
+enum ListColumn: String, CaseIterable {
+    case application, arch, branch, kind, origin, active, installation, ref, runtime, size
+
+    static let defaults: [ListColumn] = [.application, .arch, .branch, .kind, .origin, .active]
+
+    var title: String {
+        switch self {
+        case .application: "Application ID"
+        case .arch: "Arch"
+        case .branch: "Branch"
+        case .kind: "Kind"
+        case .origin: "Origin"
+        case .active: "Commit"
+        case .installation: "Installation"
+        case .ref: "Ref"
+        case .runtime: "Runtime"
+        case .size: "Installed size"
+        }
+    }
+
+    /// `help` gives no columns (the caller lists them); anything unknown is
+    /// an error naming what is known.
+    static func parse(_ text: String) throws -> [ListColumn] {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if names == ["help"] { return [] }
+        if names == ["all"] { return allCases }
+        return try names.map { name in
+            guard let column = ListColumn(rawValue: name) else {
+                throw CLIError("unknown column \(name.debugDescription); known: \(allCases.map(\.rawValue).joined(separator: ", ")), all, help")
+            }
+            return column
+        }
+    }
+
+    func value(of entry: InstalledRef, in installation: Installation) throws -> String {
+        switch self {
+        case .application: return entry.ref.id.rawValue
+        case .arch: return entry.ref.arch
+        case .branch: return entry.ref.branch
+        case .kind: return entry.ref.kind.rawValue
+        case .origin: return entry.origin ?? "-"
+        case .active: return String(entry.commit.prefix(12))
+        case .installation: return installation.scope.rawValue
+        case .ref: return entry.ref.description
+        case .runtime, .size:
+            let deployment = try installation.deployment(for: entry.ref, commit: entry.commit)
+            if self == .runtime { return deployment.metadata.runtime?.partial ?? "-" }
+            return deployment.installedSize.map(ProgressLine.bytes) ?? "-"
+        }
     }
 }
 
