@@ -49,6 +49,7 @@ let package = Package(
         cModule("CLinux", apt: "linux-libc-dev"),
         cModule("CGIO", pkgConfig: "gio-unix-2.0", apt: "libglib2.0-dev"),
         cModule("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
+        cModule("CCurl", pkgConfig: "libcurl", apt: "libcurl4-gnutls-dev"),
 
         .target(
             name: "PortalCommon",
@@ -73,12 +74,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Remotes, OSTree pulls and deploys, bundles, repair, publishing,
-        // ed25519 signatures: what changes an installation. The only
-        // importer of COSTree and CSodium.
+        // ed25519 signatures, fetching .flatpakrepo/.flatpakref files: what
+        // changes an installation. The only importer of COSTree, CSodium and
+        // CCurl.
         .target(
             name: "Installer",
             dependencies: [
-                "PortalCommon", "Runtime", "COSTree", "CGLib", "CLinux", "CSodium",
+                "PortalCommon", "Runtime", "COSTree", "CGLib", "CLinux", "CSodium", "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],

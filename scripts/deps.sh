@@ -4,7 +4,7 @@
 set -eu
 packages="
   pkg-config libsystemd-dev libglib2.0-dev libostree-dev libfuse3-dev libseccomp-dev libsqlite3-dev
-  libsodium-dev openssl
+  libsodium-dev libcurl4-gnutls-dev openssl
   bubblewrap xdg-dbus-proxy fuse3 dbus-daemon dbus-bin ostree busybox-static cups-client
   libglib2.0-bin util-linux procps gpg gpg-agent gpgconf gcc libc6-dev hyperfine
   flatpak xdg-desktop-portal xdg-desktop-portal-dev python3 tmux

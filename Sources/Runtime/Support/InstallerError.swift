@@ -14,6 +14,8 @@ public struct InstallerError: Error, Sendable, Hashable, CustomStringConvertible
         case invalidContent
         /// A remote still used by installed refs.
         case remoteInUse
+        /// A web server did not answer, or answered with an error.
+        case unreachable
         /// A syscall failed; `errno` says why.
         case system(errno: Int32)
     }
@@ -36,7 +38,7 @@ extension InstallerError: PortalErrorConvertible {
         case .alreadyInstalled: .exists(message)
         case .invalidContent: .invalidArgument(message)
         case .remoteInUse: .notAllowed(message)
-        case .system: .failed(message)
+        case .system, .unreachable: .failed(message)
         }
     }
 }

@@ -6,8 +6,7 @@ import Runtime
 
 /// `.flatpakrepo` ([Flatpak Repo]) and `.flatpakref` ([Flatpak Ref]) files,
 /// as publishers hand them out: `remote-add --from` and `install --from`.
-/// Read from a local path or a file:// URL (this tool fetches no web pages
-/// itself; download them first).
+/// Read from a local path, a file:// URL or an http(s):// URL.
 struct RepoFile {
     var url: String
     var title: String?
@@ -18,10 +17,15 @@ struct RepoFile {
 
     init(reading location: String, group: String) throws {
         let path = location.hasPrefix("file://") ? String(location.dropFirst("file://".count)) : location
-        guard !location.contains("://") || location.hasPrefix("file://") else {
-            throw CLIError("\(location): only local files are read; download it first")
+        let keyFile: KeyFile
+        if WebFetch.isWebURL(location) {
+            keyFile = try KeyFile(parsing: try WebFetch.get(location), fileName: location)
+        } else {
+            guard !location.contains("://") || location.hasPrefix("file://") else {
+                throw CLIError("\(location): only local files, file://, http:// and https:// URLs can be read")
+            }
+            keyFile = try KeyFile(contentsOfFile: path)
         }
-        let keyFile = try KeyFile(contentsOfFile: path)
         guard let url = try keyFile.string(forKey: "Url", in: group) else {
             throw CLIError("\(path) is not a \(group == "Flatpak Ref" ? ".flatpakref" : ".flatpakrepo") file: no [\(group)] Url")
         }
