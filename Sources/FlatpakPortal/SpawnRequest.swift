@@ -52,6 +52,9 @@ struct SpawnRequest {
     /// sandbox-expose-fd(-ro): the caller's own descriptors, bound where the
     /// caller sees them.
     let exposedFiles: [(file: UnixFD, readOnly: Bool)]
+    /// sandbox-a11y-own-names: names the sub-sandbox may own on the
+    /// accessibility bus (checked against the app's ID at launch).
+    let accessibilityOwnNames: [String]
     /// usr-fd / app-fd: the caller's /usr or /app, shown read-only at
     /// /run/parent/usr and /run/parent/app.
     let parentTrees: [(file: UnixFD, destination: String)]
@@ -82,11 +85,6 @@ struct SpawnRequest {
         flags = SpawnFlags(rawValue: rawFlags)
         let options = try [String: Variant](dbusValue: arguments[5])
 
-        for unsupported in ["sandbox-a11y-own-names"]
-            where options[unsupported] != nil {
-            throw PortalError(name: "org.freedesktop.DBus.Error.NotSupported",
-                              message: "burrow does not offer the Spawn option '\(unsupported)' yet")
-        }
         unsetEnvironment = try Self.strings(options["unset-env"], "unset-env")
         for name in unsetEnvironment where !Self.isVariableName(name) {
             throw .invalidArgument("'\(name)' in unset-env is not an environment variable name")
@@ -96,6 +94,10 @@ struct SpawnRequest {
             throw .invalidArgument("unknown sandbox-flags 0x\(String(rawSandboxFlags & ~SandboxFlags.known.rawValue, radix: 16))")
         }
         sandboxFlags = SandboxFlags(rawValue: rawSandboxFlags)
+        accessibilityOwnNames = try Self.strings(options["sandbox-a11y-own-names"], "sandbox-a11y-own-names")
+        if !accessibilityOwnNames.isEmpty && !(flags.contains(.sandbox) && sandboxFlags.contains(.accessibility)) {
+            throw .invalidArgument("sandbox-a11y-own-names needs the SANDBOX flag (4) and sandbox-flags 16 (the accessibility bus)")
+        }
         var exposed: [(String, Bool)] = []
         for (key, readOnly) in [("sandbox-expose", false), ("sandbox-expose-ro", true)] {
             for name in try Self.strings(options[key], key) {
@@ -153,6 +155,17 @@ struct SpawnRequest {
         request.emptyApp = flags.contains(.emptyApp)
         request.forwarded = Set(descriptors.keys.filter { $0 > 2 })
         request.extraContext = try context(parent: caller)
+        // A sub-sandbox reaches the accessibility bus only with
+        // sandbox-flags 16; a sibling has it as the app itself does.
+        if flags.contains(.sandbox) && !sandboxFlags.contains(.accessibility) {
+            request.accessibility = nil
+        } else {
+            do {
+                request.accessibility = try AppLaunch.AccessibilityBus(ownNames: accessibilityOwnNames, appID: caller.appID)
+            } catch {
+                throw .invalidArgument(error.message)
+            }
+        }
         if flags.contains(.sandbox) {
             request.fileBinds = try exposedFiles.map { (file, readOnly) throws(PortalError) in
                 try ExposedFile.bind(file, readOnly: readOnly)

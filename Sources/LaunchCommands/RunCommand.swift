@@ -17,6 +17,7 @@ package struct RunCommand: AsyncParsableCommand {
     @Option(help: "Branch to run.") var branch: String?
     @Option(help: "Architecture to run.") var arch: String?
     @Option(help: "Working directory inside the sandbox.") var cwd: String?
+    @Flag(name: .customLong("no-a11y-bus"), help: "Do not give the app the accessibility bus.") var noA11yBus = false
     @OptionGroup var permissions: ContextOptions
     @OptionGroup var spawn: SpawnOptions
     @Argument(help: "Application ID (ID, ID//BRANCH or app/ID/ARCH/BRANCH).") var app: String
@@ -39,6 +40,7 @@ package struct RunCommand: AsyncParsableCommand {
         request.sandboxed = spawn.sandbox
         request.emptyApp = spawn.emptyApp
         request.forwarded = Set(spawn.forwardFD)
+        if noA11yBus { request.accessibility = nil }
         let launch = try await AppLaunch.prepare(request)
         try spawn.reportInstance(launch.instance.id)
         try launch.exec()

@@ -171,6 +171,12 @@ struct SpawnTests {
         ([], UInt32(0), [:], "org.freedesktop.portal.Error.InvalidArgument"),
         (["true"], UInt32(4), ["sandbox-expose": .array(element: .string, [.string("../escape")])], "org.freedesktop.portal.Error.InvalidArgument"),
         (["true"], UInt32(4), ["sandbox-flags": .uint32(1 << 12)], "org.freedesktop.portal.Error.InvalidArgument"),
+        // Accessibility names: only with SANDBOX and sandbox-flags 16, and
+        // only names under the app's own ID.
+        (["true"], UInt32(4), ["sandbox-a11y-own-names": .array(element: .string, [.string("org.example.Hello.Sub")])],
+         "org.freedesktop.portal.Error.InvalidArgument"),
+        (["true"], UInt32(4), ["sandbox-flags": .uint32(16), "sandbox-a11y-own-names": .array(element: .string, [.string("org.a11y.atspi.Registry")])],
+         "org.freedesktop.portal.Error.InvalidArgument"),
     ])
     func badSpawnsAreRefusedByName(argv: [String], flags: UInt32, options: [String: DBusValue], error: String) async throws {
         let portal = try await FlatpakPortalFixture()

@@ -11,7 +11,9 @@ public final class PrivateBus: @unchecked Sendable {
 
     /// With `allowAllUsers`, processes of any uid may connect (tests that run
     /// sandboxes as an unprivileged user); otherwise only our own uid.
-    public init(allowAllUsers: Bool = false) throws {
+    /// `socketPath` puts the socket somewhere else than the bus's own
+    /// directory (a bus standing in for one at a fixed place).
+    public init(allowAllUsers: Bool = false, socketPath: String? = nil) throws {
         directory = try TemporaryDirectory.make(prefix: "burrow-bus")
         if allowAllUsers { chmod(directory.path, 0o755) }
         let config = directory.appendingPathComponent("session.conf")
@@ -24,7 +26,7 @@ public final class PrivateBus: @unchecked Sendable {
          "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
         <busconfig>
           <type>session</type>
-          <listen>unix:path=\(directory.path)/bus</listen>
+          <listen>unix:path=\(socketPath ?? directory.path + "/bus")</listen>
           <servicedir>\(services.path)</servicedir>
           <policy context="default">
             \(allowAllUsers ? "<allow user=\"*\"/>" : "")

@@ -31,6 +31,9 @@ public struct AppLaunch: Sendable {
         public var fileBinds: [SandboxPlan.FileBind] = []
         /// Start in another sandbox's namespaces (Spawn's SHARE/EXPOSE_PIDS).
         public var parentNamespaces: SandboxPlan.ParentNamespaces?
+        /// The accessibility bus, through its proxy (`nil`: none, as with
+        /// `--no-a11y-bus` or a sub-sandbox without sandbox-flags 16).
+        public var accessibility: AccessibilityBus? = AccessibilityBus()
         /// The environment the launch is decided from: the session's
         /// locale and terminal, bus addresses, HOME, XDG_RUNTIME_DIR.
         public var environment: [String: String]
@@ -39,6 +42,21 @@ public struct AppLaunch: Sendable {
             self.installation = installation
             self.app = app
             self.environment = environment
+        }
+    }
+
+    public struct AccessibilityBus: Sendable {
+        /// Names the sandbox may own on it; each must be the app's ID or
+        /// start with it and a dot (checked by `init`).
+        public let ownNames: [String]
+
+        public init() { ownNames = [] }
+
+        public init(ownNames: [String], appID: AppID) throws(SandboxError) {
+            for name in ownNames where !(name.hasPrefix(appID.rawValue + ".") || name == appID.rawValue) || (try? BusName(name)) == nil {
+                throw SandboxError("'\(name)' cannot be owned on the accessibility bus: only names starting with \(appID.rawValue)")
+            }
+            self.ownNames = ownNames
         }
     }
 
@@ -91,14 +109,15 @@ public struct AppLaunch: Sendable {
         let context = base.merging(request.extraContext)
         let instanceID = try InstanceRecord.reserveID(runtimeDirectory: user.runtimeDirectory)
         let buses = try SandboxBuses.choose(appID: appRef.id, context: context, instanceID: instanceID,
-                                            runtimeDirectory: user.runtimeDirectory, environment: environment)
+                                            runtimeDirectory: user.runtimeDirectory, environment: environment,
+                                            accessibility: request.accessibility)
         let info = try FlatpakInfo(appID: appRef.id, runtime: runtimeRef, instance: .init(
             instanceID: instanceID, instancePath: "\(user.home)/.var/app/\(appRef.id.rawValue)",
             appPath: deployment.filesPath, appCommit: deployment.commit,
             runtimePath: runtime.filesPath, runtimeCommit: runtime.commit,
             branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10",
             sessionBusProxy: buses.proxies.contains(where: \.isSessionBus),
-            systemBusProxy: buses.proxies.contains { !$0.isSessionBus }), context: context)
+            systemBusProxy: buses.proxies.contains { $0.kind == .system }), context: context)
         // The proxy starts now and comes up while the sandbox is planned;
         // it is waited for only right before bwrap starts.
         let proxy = buses.proxies.isEmpty ? nil : try DBusProxy.start(proxies: buses.proxies, info: Array(try info.serialized().utf8))
@@ -112,6 +131,7 @@ public struct AppLaunch: Sendable {
             documentPortalMount: documentPortalMount,
             userInstallation: installation.scope == .user ? installation.path : nil,
             sessionBusSocket: buses.socket, systemBusSocket: buses.systemSocket,
+            accessibilityBusSocket: buses.accessibilitySocket,
             hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
         input.busProxyDirectory = buses.proxyDirectory
         input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 4)

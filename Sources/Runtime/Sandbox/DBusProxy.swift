@@ -18,14 +18,23 @@ public struct DBusProxy: Sendable {
     /// Where the proxy listens on the host; bound at /run/flatpak/bus inside.
     public let proxySocket: String
     public let policy: BusPolicy
+    public let kind: Kind
+    /// Names a sub-sandbox may own on the accessibility bus (Spawn's
+    /// sandbox-a11y-own-names, each checked to start with the app's ID).
+    public var accessibilityOwnNames: [String] = []
+
     /// The session bus gets Flatpak's defaults on top of the app's rules
     /// (own the app's names, reach the portals); the system bus only the
-    /// app's rules.
-    public let isSessionBus: Bool
+    /// app's rules; the accessibility bus Flatpak's fixed rules.
+    public enum Kind: Sendable {
+        case session, system, accessibility
+    }
+
+    public var isSessionBus: Bool { kind == .session }
 
     /// `nil` when the address is not a plain `unix:path=` socket (abstract
     /// sockets and TCP cannot be bound into a sandbox).
-    public init?(appID: AppID, busAddress: String, proxySocket: String, policy: BusPolicy, isSessionBus: Bool = true) {
+    public init?(appID: AppID, busAddress: String, proxySocket: String, policy: BusPolicy, kind: Kind = .session) {
         let first = busAddress.split(separator: ";").first.map(String.init) ?? ""
         guard first.hasPrefix("unix:") else { return nil }
         let parameters = first.dropFirst(5).split(separator: ",")
@@ -35,13 +44,14 @@ public struct DBusProxy: Sendable {
         busSocket = String(path)
         self.proxySocket = proxySocket
         self.policy = policy
-        self.isSessionBus = isSessionBus
+        self.kind = kind
     }
 
     /// xdg-dbus-proxy's arguments: Flatpak's defaults (own the app's names,
     /// call and hear the portals), then the app's own rules.
     public var proxyArguments: [String] {
         var arguments = [busAddress, proxySocket, "--filter"]
+        if kind == .accessibility { return arguments + Self.accessibilityRules + accessibilityOwnNames.map { "--own=\($0)" } }
         if isSessionBus {
             arguments += ["--own=\(appID.rawValue)", "--own=\(appID.rawValue).*",
                           "--call=org.freedesktop.portal.*=*",
@@ -57,6 +67,24 @@ public struct DBusProxy: Sendable {
         }
         return arguments
     }
+
+    /// The accessibility bus carries what the user types and reads, so an
+    /// app gets only what the toolkit's bridge needs: embedding its tree in
+    /// the registry's and learning which events anyone listens to. The same
+    /// rules as Flatpak's (with the registry's listener broadcasts); names
+    /// are matched sloppily because the registry is reached by unique name.
+    static let accessibilityRules: [String] = {
+        let registry = "org.a11y.atspi.Registry", controller = "/org/a11y/atspi/registry/deviceeventcontroller"
+        return ["--sloppy-names",
+                "--broadcast=\(registry).EventListenerRegistered=@/org/a11y/atspi/registry",
+                "--broadcast=\(registry).EventListenerDeregistered=@/org/a11y/atspi/registry",
+                "--call=\(registry)=org.a11y.atspi.Socket.Embed@/org/a11y/atspi/accessible/root",
+                "--call=\(registry)=org.a11y.atspi.Socket.Unembed@/org/a11y/atspi/accessible/root",
+                "--call=\(registry)=org.a11y.atspi.Registry.GetRegisteredEvents@/org/a11y/atspi/registry"]
+            + ["GetKeystrokeListeners", "GetDeviceEventListeners", "NotifyListenersSync", "NotifyListenersAsync"].map {
+                "--call=\(registry)=org.a11y.atspi.DeviceEventController.\($0)@\(controller)"
+            }
+    }()
 
     /// The proxy's own sandbox: the host's /usr read-only (xdg-dbus-proxy
     /// and its libraries), the bus socket and the proxy's directory, and the

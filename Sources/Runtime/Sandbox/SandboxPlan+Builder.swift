@@ -235,10 +235,15 @@ extension SandboxPlan {
 
         private mutating func addSessionBus() {
             if let directory = input.busProxyDirectory,
-               [input.sessionBusSocket, input.systemBusSocket].contains(where: { $0.map(FileSystem.parent) == directory }) {
+               [input.sessionBusSocket, input.systemBusSocket, input.accessibilityBusSocket]
+                .contains(where: { $0.map(FileSystem.parent) == directory }) {
                 // Read-only: the app connects to the sockets, it can never
                 // replace them or leave files beside them.
                 steps.append(.roBind(source: directory, destination: SandboxPlan.busProxyMount))
+            }
+            if let accessibility = input.accessibilityBusSocket {
+                placeBusSocket(accessibility, at: "\(runtimeDirectory)/at-spi-bus")
+                steps.append(.setEnvironment("AT_SPI_BUS_ADDRESS", "unix:path=\(runtimeDirectory)/at-spi-bus"))
             }
             if let system = input.systemBusSocket {
                 placeBusSocket(system, at: "/run/dbus/system_bus_socket")

@@ -76,6 +76,9 @@ public struct SandboxPlan: Hashable, Sendable {
         public var sessionBusSocket: String?
         /// The same for the system bus, offered at /run/dbus/system_bus_socket.
         public var systemBusSocket: String?
+        /// The accessibility bus's proxy, offered at
+        /// `$XDG_RUNTIME_DIR/at-spi-bus` (Flatpak's place) with AT_SPI_BUS_ADDRESS.
+        public var accessibilityBusSocket: String?
         /// The D-Bus proxy's directory, when either socket lies in it. It is
         /// bound whole, read-only, and the bus paths become symlinks into it:
         /// the proxy may still be starting while bwrap builds the sandbox, and
@@ -98,7 +101,7 @@ public struct SandboxPlan: Hashable, Sendable {
             context: PermissionContext, user: User, command: String, arguments: [String] = [],
             environment: [String: String] = [:], workingDirectory: String? = nil, documentPortalMount: String? = nil,
             userInstallation: String? = nil, newSession: Bool = false, sessionBusSocket: String? = nil,
-            systemBusSocket: String? = nil,
+            systemBusSocket: String? = nil, accessibilityBusSocket: String? = nil,
             hostSockets: HostSockets = HostSockets()
         ) {
             self.appID = appID
@@ -117,6 +120,7 @@ public struct SandboxPlan: Hashable, Sendable {
             self.newSession = newSession
             self.sessionBusSocket = sessionBusSocket
             self.systemBusSocket = systemBusSocket
+            self.accessibilityBusSocket = accessibilityBusSocket
             self.hostSockets = hostSockets
         }
 

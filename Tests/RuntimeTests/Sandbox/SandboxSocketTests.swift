@@ -105,4 +105,29 @@ struct SandboxSocketTests {
             .symlink(target: "/run/flatpak/bus", path: "/run/user/1000/bus"),
         ])
     }
+
+    @Test func theAccessibilityBusIsFlatpaksPlaceAndVariable() throws {
+        var input = try SandboxPlanTests.input()
+        input.accessibilityBusSocket = "/run/user/1000/.dbus-proxy/42/a11y-bus"
+        input.busProxyDirectory = "/run/user/1000/.dbus-proxy/42"
+        let steps = try SandboxPlan(input, hostPaths: SandboxPlanTests.host).steps
+        #expect(steps.contains(.roBind(source: "/run/user/1000/.dbus-proxy/42", destination: "/run/flatpak/dbus-proxy")))
+        #expect(steps.contains(.symlink(target: "/run/flatpak/dbus-proxy/a11y-bus", path: "/run/user/1000/at-spi-bus")))
+        #expect(steps.contains(.setEnvironment("AT_SPI_BUS_ADDRESS", "unix:path=/run/user/1000/at-spi-bus")))
+    }
+
+    /// Flatpak's fixed rules, and owned names only under the app's ID.
+    @Test func theAccessibilityProxyLetsThroughOnlyTheBridgesCalls() throws {
+        let appID = SandboxPlanTests.appID
+        var proxy = try #require(DBusProxy(appID: appID, busAddress: "unix:path=/run/user/1000/at-spi/bus",
+                                           proxySocket: "/p/a11y-bus", policy: BusPolicy(), kind: .accessibility))
+        proxy.accessibilityOwnNames = try AppLaunch.AccessibilityBus(ownNames: [appID.rawValue + ".Sub"], appID: appID).ownNames
+        let arguments = proxy.proxyArguments
+        #expect(Array(arguments.prefix(4)) == ["unix:path=/run/user/1000/at-spi/bus", "/p/a11y-bus", "--filter", "--sloppy-names"])
+        #expect(arguments.filter { $0.hasPrefix("--call=") }.count == 7)
+        #expect(arguments.allSatisfy { !$0.hasPrefix("--talk=") && !$0.hasPrefix("--see=") })
+        #expect(arguments.last == "--own=org.burrow.Hello.Sub")
+        #expect(throws: SandboxError.self) { try AppLaunch.AccessibilityBus(ownNames: ["org.burrow.HelloWorld"], appID: appID) }
+        #expect(throws: SandboxError.self) { try AppLaunch.AccessibilityBus(ownNames: ["org.a11y.atspi.Registry"], appID: appID) }
+    }
 }
