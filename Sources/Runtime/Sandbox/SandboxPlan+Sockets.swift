@@ -45,7 +45,7 @@ extension SandboxPlan {
             guard let path, let file = try? FileSystem.contents(of: path, limit: 1 << 20) else { return nil }
             var name = [CChar](repeating: 0, count: 256)
             guard gethostname(&name, name.count - 1) == 0 else { return nil }
-            return XAuthority.sandboxCookies(from: file, display: display, hostname: String(cString: name))
+            return XAuthority.sandboxCookies(from: file, display: display, hostname: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
 
         /// Looks for the sockets the way Flatpak does: `$WAYLAND_DISPLAY`
