@@ -108,6 +108,12 @@ extension SandboxPlan {
             } else {
                 steps.append(.dir("/app"))
             }
+            // Every sandbox holds its deployments' .ref for as long as it
+            // runs; an update retires the old deployment but deletes it only
+            // once no lock is left (Installation.sweepRemovedDeployments).
+            for (files, inside) in [(input.runtimeFiles, "/usr/.ref"), (input.appFiles, "/app/.ref")] {
+                if let files, hostPaths.bindSource(for: files + "/.ref") != nil { steps.append(.lockFile(inside)) }
+            }
         }
 
         private mutating func addDevices() {
@@ -134,6 +140,8 @@ extension SandboxPlan {
             }
             if context.devices.contains(.shm), let source = hostPaths.bindSource(for: "/dev/shm") {
                 steps.append(.bind(source: source, destination: "/dev/shm"))
+            } else if let shared = input.perAppSharedMemory {
+                steps.append(.bindFD(slot: slot(for: shared), destination: "/dev/shm", readOnly: false))
             }
         }
 

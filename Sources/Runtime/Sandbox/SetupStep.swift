@@ -33,6 +33,9 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
     case dir(String, mode: UInt32? = nil)
     case roBind(source: String, destination: String)
     case bind(source: String, destination: String)
+    /// A POSIX read lock on `path` (inside) for the sandbox's lifetime:
+    /// what tells the installer a deployment is still in use.
+    case lockFile(String)
     /// A bind that keeps device nodes usable (`/dev/dri`, `--device=all`).
     case devBind(source: String, destination: String)
     case symlink(target: String, path: String)
@@ -86,6 +89,7 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
         case .bindFD(let slot, let destination, let readOnly): return [readOnly ? "--ro-bind-fd" : "--bind-fd", String(slot), destination]
         case .joinUserNamespace(let slot): return ["--userns", String(slot)]
         case .joinPIDNamespace(let slot): return ["--pidns", String(slot)]
+        case .lockFile(let path): return ["--lock-file", path]
         case .chdir(let path): return ["--chdir", path]
         }
     }

@@ -287,4 +287,15 @@ struct SandboxPlanTests {
         #expect(SetupStep.unshare([.user, .pid, .ipc, .network]).arguments
             == ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net"])
     }
+
+    /// Each sandbox holds its deployments' .ref files (where they exist),
+    /// right after binding them, so an update cannot delete them under it.
+    @Test func deploymentsInUseAreLocked() throws {
+        var paths = Self.host
+        paths.existingPaths.formUnion(["/deploy/runtime/files/.ref", "/deploy/app/files/.ref"])
+        let steps = try SandboxPlan(try Self.input(), hostPaths: paths).steps
+        let app = try #require(steps.firstIndex(of: .roBind(source: "/deploy/app/files", destination: "/app")))
+        #expect(Array(steps[(app + 1)...].prefix(2)) == [.lockFile("/usr/.ref"), .lockFile("/app/.ref")])
+        #expect(!(try SandboxPlan(try Self.input(), hostPaths: Self.host).steps.contains(.lockFile("/app/.ref"))), "no .ref, no lock")
+    }
 }
