@@ -134,6 +134,9 @@ public struct AppLaunch: Sendable {
             accessibilityBusSocket: buses.accessibilitySocket,
             hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
         input.busProxyDirectory = buses.proxyDirectory
+        if context.features.contains(.perAppDevShm) && !context.devices.contains(.shm) && !context.devices.contains(.all) {
+            input.perAppSharedMemory = try PerAppSharedMemory.open(appID: appRef.id, runtimeDirectory: user.runtimeDirectory)
+        }
         input.firstSlot = max(SandboxPlan.firstSlot, (request.forwarded.max() ?? 0) + 4)
         input.fileBinds = request.fileBinds
         input.parentNamespaces = request.parentNamespaces

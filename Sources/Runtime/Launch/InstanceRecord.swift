@@ -87,6 +87,11 @@ public struct InstanceRecord: Sendable {
             }
             result.append(Running(id: name, bwrapPID: pid, childPID: childPID(directory + "/bwrapinfo.json"), info: info))
         }
+        // An app's shared /dev/shm (per-app-dev-shm) goes with its last instance.
+        let runningApps = Set(result.map(\.info.appID.rawValue))
+        for name in names where !name.allSatisfy(\.isNumber) && !runningApps.contains(name) {
+            PerAppSharedMemory.remove(appID: name, runtimeDirectory: runtimeDirectory)
+        }
         return result
     }
 

@@ -84,6 +84,9 @@ public struct SandboxPlan: Hashable, Sendable {
         /// the proxy may still be starting while bwrap builds the sandbox, and
         /// a socket that does not exist yet cannot be bound by itself.
         public var busProxyDirectory: String?
+        /// The app's own /dev/shm, open (`--allow=per-app-dev-shm` without
+        /// `--device=shm`): bound by descriptor over bwrap's private one.
+        public var perAppSharedMemory: UnixFD?
         /// Display, audio and agent sockets found on the host.
         public var hostSockets: HostSockets
         /// The plan's first descriptor slot. Raised above descriptors the

@@ -1,3 +1,4 @@
+import Glibc
 import PortalCommon
 import Runtime
 import Testing
@@ -297,5 +298,23 @@ struct SandboxPlanTests {
         let app = try #require(steps.firstIndex(of: .roBind(source: "/deploy/app/files", destination: "/app")))
         #expect(Array(steps[(app + 1)...].prefix(2)) == [.lockFile("/usr/.ref"), .lockFile("/app/.ref")])
         #expect(!(try SandboxPlan(try Self.input(), hostPaths: Self.host).steps.contains(.lockFile("/app/.ref"))), "no .ref, no lock")
+    }
+
+    /// per-app-dev-shm arrives as an open directory bound over bwrap's
+    /// private /dev/shm; --device=shm (the host's) wins over it.
+    @Test func perAppSharedMemoryIsBoundByDescriptor() throws {
+        var input = try Self.input()
+        input.perAppSharedMemory = UnixFD(takingOwnershipOf: open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+        let steps = try SandboxPlan(input, hostPaths: Self.host).steps
+        let dev = try #require(steps.firstIndex(of: .dev("/dev")))
+        #expect(steps[dev...].contains { if case .bindFD(_, "/dev/shm", false) = $0 { true } else { false } })
+        var paths = Self.host
+        paths.existingPaths.insert("/dev/shm")
+        var withShm = try Self.input(try Self.context { $0.devices.grant(.shm) })
+        withShm.perAppSharedMemory = input.perAppSharedMemory
+        input = withShm
+        let hostShm = try SandboxPlan(input, hostPaths: paths).steps
+        #expect(hostShm.contains(.bind(source: "/dev/shm", destination: "/dev/shm")))
+        #expect(!hostShm.contains { if case .bindFD(_, "/dev/shm", _) = $0 { true } else { false } })
     }
 }
