@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "launcher",
             dependencies: [
-                "PortalCommon", "Runtime", "Installer", "LaunchCommands",
+                "PortalCommon", "Runtime", "Installer", "LaunchCommands", "CGIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,7 +151,7 @@ let package = Package(
         ),
         // `burrow-desktop-portal`: FileChooser, OpenURI, Print and the host
         // Registry, dispatched to backends found through `.portal` files; the
-        // only importer of CGIO (content types and default-handler lookup).
+        // importer of CGIO besides burrow-cli's prompt (content types of file filters).
         .executableTarget(
             name: "DesktopPortal",
             dependencies: [
