@@ -5,7 +5,7 @@ set -eu
 packages="
   pkg-config libsystemd-dev libglib2.0-dev libostree-dev libfuse3-dev libseccomp-dev libsqlite3-dev
   libsodium-dev libcurl4-gnutls-dev openssl
-  bubblewrap xdg-dbus-proxy fuse3 dbus-daemon dbus-bin ostree busybox-static cups-client
+  bubblewrap xdg-dbus-proxy fuse3 dbus-daemon dbus-bin ostree busybox-static cups-client cups-daemon
   libglib2.0-bin util-linux procps gpg gpg-agent gpgconf gcc libc6-dev hyperfine
   flatpak xdg-desktop-portal xdg-desktop-portal-dev python3 tmux
 "

@@ -3,10 +3,10 @@ import PortalCommon
 import Testing
 import TestSupport
 
-/// impl.portal.Print. No CUPS scheduler runs on the test machines, so `lp`
-/// and `lpstat` are stand-ins (BURROW_LP, BURROW_LPSTAT) that record what
-/// they were given; one test uses the real lpstat to show the prompt copes
-/// without a scheduler.
+/// impl.portal.Print. Most tests use stand-ins for `lp` and `lpstat`
+/// (BURROW_LP, BURROW_LPSTAT) that record what they were given; one prints
+/// through Debian's real lp and lpstat to a private CUPS scheduler
+/// (`CupsScheduler`), and one shows the prompt copes without a scheduler.
 @Suite("burrow prompt: print")
 struct PrintPromptTests {
     /// Fake CUPS tools in `directory`: lpstat knows printers "office" and
@@ -76,6 +76,29 @@ struct PrintPromptTests {
             let (argv, stdin) = try Self.recorded(tools)
             #expect(argv == ["-d", "office", "-n", "2", "-t", "Quarterly report"])
             #expect(stdin == "%!PS\nshowpage\n", "lp read the document from the descriptor")
+        }
+    }
+
+    /// The whole way: the prompt lists the scheduler's printers through
+    /// the real lpstat, and the job reaches the chosen queue's backend
+    /// through the real lp, with its title and copies.
+    @Test func printReachesARealCupsQueue() async throws {
+        let cups = try await CupsScheduler(printers: ["lab", "office"])
+        defer { cups.stop() }
+        try await withPromptSession(environment: cups.environment) { session in
+            let document = "%!PS\n% burrow test page\nshowpage\n"
+            let reply = Self.print(session, title: "Through CUPS", document: try Self.document(session, document))
+            let screen = try await session.waitForScreen(containing: "org.example.Writer wants to print")
+            #expect(screen.contains("▸ lab"), "the scheduler's default starts highlighted: \(screen)")
+            try await session.press("Down")
+            try await session.waitForScreen(containing: "▸ office")
+            try await session.type("+")
+            try await session.waitForScreen(containing: "Copies: 2")
+            try await session.press("Enter")
+            #expect(try await reply.value.response == 0)
+            let job = try #require(try await cups.firstJob(), "no job reached the queue")
+            #expect(job.arguments.prefix(3) == ["office", "Through CUPS", "2"], "\(job.arguments)")
+            #expect(String(decoding: job.data, as: UTF8.self) == document)
         }
     }
 
