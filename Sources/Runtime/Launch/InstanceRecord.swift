@@ -80,7 +80,13 @@ public struct InstanceRecord: Sendable {
                   let infoBytes = FileManager.default.contents(atPath: directory + "/info"),
                   let info = try? FlatpakInfo(parsing: Array(infoBytes), fileName: directory + "/info")
             else { continue }
-            guard isBwrap(pid) else {
+            let command = command(of: pid)
+            // `burrow run` records its own pid just before it execs bwrap:
+            // a record whose process is still the launcher is starting, not
+            // stale. It is not listed yet (nothing to enter or kill), and
+            // only a record whose process is gone or is something else goes.
+            if command == "burrow" { continue }
+            guard command == "bwrap" else {
                 try? FileManager.default.removeItem(atPath: directory)
                 try? FileManager.default.removeItem(atPath: SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: name))
                 continue
@@ -95,10 +101,10 @@ public struct InstanceRecord: Sendable {
         return result
     }
 
-    /// Whether `pid` is alive and still bwrap (pids are reused).
-    private static func isBwrap(_ pid: Int32) -> Bool {
-        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return false }
-        return comm.split(whereSeparator: \.isWhitespace).first == "bwrap"
+    /// What `pid` runs now (pids are reused), or nil when it is gone.
+    private static func command(of pid: Int32) -> Substring? {
+        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return nil }
+        return comm.split(whereSeparator: \.isWhitespace).first
     }
 
     private static func childPID(_ path: String) -> Int32? {
