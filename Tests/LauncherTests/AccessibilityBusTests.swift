@@ -28,12 +28,10 @@ struct AccessibilityBusTests {
         return (bus, connection)
     }
 
-    static func call(_ method: String, extraFlags: [String] = [], environment: [String: String]) async throws -> BurrowRun {
-        let loader = "/run/host/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
-        return try await RunCommandTests.runAsNobody(["run", "--filesystem=host-os"] + extraFlags + [
-            "--command=\(loader)", "org.example.Hello", "--library-path", "/run/host/usr/lib/x86_64-linux-gnu",
-            "/run/host/usr/bin/gdbus", "call", "--address", "unix:path=/run/user/\(Nobody.uid)/at-spi-bus",
-            "--dest", registry.rawValue, "--object-path", "/org/a11y/atspi/registry", "--method", "org.a11y.atspi.Registry.\(method)",
+    static func call(_ method: String, environment: [String: String]) async throws -> BurrowRun {
+        try await UnmodifiedClientTests.hostTool("gdbus", [
+            "call", "--address", "unix:path=/run/user/\(Nobody.uid)/at-spi-bus", "--dest", registry.rawValue,
+            "--object-path", "/org/a11y/atspi/registry", "--method", "org.a11y.atspi.Registry.\(method)",
         ], environment: environment)
     }
 

@@ -19,10 +19,8 @@ struct DeploymentInUseTests {
     @Test func anUpdateKeepsTheRunningDeploymentUntilItsSandboxEnds() async throws {
         let (scratch, environment) = try await RunCommandTests.prepare()
         defer { withExtendedLifetime(scratch) {} }
-        let running = try ChildProcess(
-            "/bin/sh", ["-c", "exec \"$@\"", "sh"] + Nobody.command(try BuiltProducts.path("burrow"), [
-                "run", "--command=sh", "org.example.Hello", "-c", "echo started; exec sleep 60",
-            ]), environment: environment, captureOutput: true)
+        let running = try RunCommandTests.startAsNobody(
+            ["run", "--command=sh", "org.example.Hello", "-c", "echo started; exec sleep 60"], environment: environment)
         defer { running.stop() }
         let started = await Task.detached { running.standardOutput?.readLine() }.value
         #expect(started == "started")

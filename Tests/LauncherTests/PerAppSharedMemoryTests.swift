@@ -9,11 +9,9 @@ struct PerAppSharedMemoryTests {
     @Test func instancesShareOneDevShmThatTheHostAndPlainRunsDoNotSee() async throws {
         let (scratch, environment) = try await RunCommandTests.prepare()
         defer { withExtendedLifetime(scratch) {} }
-        let first = try ChildProcess(
-            "/bin/sh", ["-c", "exec \"$@\"", "sh"] + Nobody.command(try BuiltProducts.path("burrow"), [
-                "run", "--allow=per-app-dev-shm", "--command=sh", "org.example.Hello", "-c",
-                "echo hello >/dev/shm/marker && echo written; exec sleep 60",
-            ]), environment: environment, captureOutput: true)
+        let first = try RunCommandTests.startAsNobody(
+            ["run", "--allow=per-app-dev-shm", "--command=sh", "org.example.Hello", "-c",
+             "echo hello >/dev/shm/marker && echo written; exec sleep 60"], environment: environment)
         defer { first.stop() }
         #expect(await Task.detached { first.standardOutput?.readLine() }.value == "written")
 

@@ -15,6 +15,12 @@ struct RunCommandTests {
         try await scratch.publish()
         let install = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
         #expect(install.status == 0, "\(install)")
+        return (scratch, try nobodyEnvironment(in: scratch))
+    }
+
+    /// Opens the scratch tree to nobody and gives it a home and a 0700
+    /// runtime directory of its own in it; the scratch's installations stay.
+    static func nobodyEnvironment(in scratch: InstallCommandTests.Scratch) throws -> [String: String] {
         chmod(scratch.root.path, 0o755)
         let home = scratch.root.path + "/nobody-home", runtime = scratch.root.path + "/nobody-run"
         for (dir, mode) in [(home, 0o755), (runtime, 0o700)] {
@@ -25,7 +31,13 @@ struct RunCommandTests {
         var environment = scratch.environment
         environment["HOME"] = home
         environment["XDG_RUNTIME_DIR"] = runtime
-        return (scratch, environment)
+        return environment
+    }
+
+    /// `burrow ARGUMENTS` as nobody, left running; its stdout is readable.
+    static func startAsNobody(_ arguments: [String], environment: [String: String]) throws -> ChildProcess {
+        let command = Nobody.command(try BuiltProducts.path("burrow"), arguments)
+        return try ChildProcess(command[0], Array(command.dropFirst()), environment: environment, captureOutput: true)
     }
 
     static func runAsNobody(_ arguments: [String], environment: [String: String]) async throws -> BurrowRun {

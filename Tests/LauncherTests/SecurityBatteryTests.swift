@@ -239,16 +239,7 @@ struct SecurityBatteryTests {
         guard install.status == 0 else { return }
         let shown = try await scratch.run("info", "--show-permissions", "org.example.Hello")
 
-        chmod(scratch.root.path, 0o755)
-        let home = scratch.root.path + "/nobody-home", runtimeDirectory = scratch.root.path + "/nobody-run"
-        for (dir, mode) in [(home, 0o755), (runtimeDirectory, 0o700)] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            chown(dir, RunCommandTests.uid, RunCommandTests.uid)
-            chmod(dir, mode_t(mode))
-        }
-        var environment = scratch.environment
-        environment["HOME"] = home
-        environment["XDG_RUNTIME_DIR"] = runtimeDirectory
+        let environment = try RunCommandTests.nobodyEnvironment(in: scratch)
         let read = try await RunCommandTests.runAsNobody(
             ["run", "--command=cat", "org.example.Hello", secretDirectory.path + "/secret"], environment: environment)
         // What the user was shown and what the sandbox gets are the same grant.

@@ -23,12 +23,9 @@ struct SessionBusProxyTests {
 
     /// gdbus from the host's /usr, reached in the sandbox via --filesystem=host-os.
     static func gdbusCall(_ name: BusName, bus: String = "--session", extraFlags: [String] = [], environment: [String: String]) async throws -> BurrowRun {
-        let loader = "/run/host/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
-        return try await RunCommandTests.runAsNobody(["run", "--filesystem=host-os"] + extraFlags + [
-            "--command=\(loader)", "org.example.Hello", "--library-path", "/run/host/usr/lib/x86_64-linux-gnu",
-            "/run/host/usr/bin/gdbus", "call", bus, "--dest", name.rawValue, "--object-path", "/org/burrow/Probe",
-            "--method", "org.burrow.Probe.WhoAmI",
-        ], environment: environment)
+        try await UnmodifiedClientTests.hostTool("gdbus", [
+            "call", bus, "--dest", name.rawValue, "--object-path", "/org/burrow/Probe", "--method", "org.burrow.Probe.WhoAmI",
+        ], flags: extraFlags, environment: environment)
     }
 
     @Test func portalsSeeTheSandboxedAppAndOtherNamesAreFiltered() async throws {

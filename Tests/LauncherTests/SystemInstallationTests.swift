@@ -23,17 +23,8 @@ struct SystemInstallationTests {
 
         // nobody, with a home and runtime directory of its own and an empty
         // per-user installation, finds and runs the system's app.
-        chmod(scratch.root.path, 0o755)
-        let home = scratch.root.path + "/nobody-home", runtime = scratch.root.path + "/nobody-run"
-        for (dir, mode) in [(home, 0o755), (runtime, 0o700)] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            chown(dir, Nobody.uid, Nobody.uid)
-            chmod(dir, mode_t(mode))
-        }
-        var environment = scratch.environment
-        environment["HOME"] = home
-        environment["XDG_RUNTIME_DIR"] = runtime
-        environment["BURROW_USER_DIR"] = home + "/burrow"
+        var environment = try RunCommandTests.nobodyEnvironment(in: scratch)
+        environment["BURROW_USER_DIR"] = environment["HOME"]! + "/burrow"
         let listedByNobody = try await RunCommandTests.runAsNobody(["list", "--app", "--columns=application,installation"], environment: environment)
         #expect(listedByNobody.stdout == "org.example.Hello\tsystem\n", "\(listedByNobody)")
         let hello = try await RunCommandTests.runAsNobody(["run", "org.example.Hello"], environment: environment)

@@ -10,9 +10,11 @@ import TestSupport
 struct UnmodifiedClientTests {
     static let libraries = "/run/host/usr/lib/x86_64-linux-gnu"
 
-    /// `program` from the host's /usr, run inside the demo app's sandbox.
-    static func hostTool(_ program: String, _ arguments: [String], environment: [String: String]) async throws -> BurrowRun {
-        try await RunCommandTests.runAsNobody(["run", "--filesystem=host-os", "--command=\(libraries)/ld-linux-x86-64.so.2",
+    /// `program` from the host's /usr, run inside the demo app's sandbox
+    /// (with `flags` for `burrow run`).
+    static func hostTool(_ program: String, _ arguments: [String], flags: [String] = [],
+                         environment: [String: String]) async throws -> BurrowRun {
+        try await RunCommandTests.runAsNobody(["run", "--filesystem=host-os"] + flags + ["--command=\(libraries)/ld-linux-x86-64.so.2",
                                                "org.example.Hello", "--library-path", libraries, "/run/host/usr/bin/\(program)"]
                                               + arguments, environment: environment)
     }
