@@ -47,4 +47,21 @@ struct RegistryTests {
         }
         #expect(error?.name == ErrorName.notAllowed)
     }
+
+    /// As upstream: Register names the app for the calls that follow, so it
+    /// must come before any of them; afterwards the connection stays anonymous.
+    @Test func registeringAfterOtherCallsIsRefused() async throws {
+        let portal = try await Self.daemon()
+        let backend = try await FakeBackend(bus: portal.bus)
+        let host = try await BridgedConnection.host(portal.bus)
+        defer { host.close() }
+        _ = try await portal.request(Interface.fileChooser, "OpenFile", [.string(""), .string("t")], as: host)
+        let late = await #expect(throws: PortalError.self) {
+            _ = try await portal.call(Interface.registry, "Register", [.string(Self.app), [String: Variant]().dbusValue], as: host)
+        }
+        #expect(late?.name == ErrorName.failed)
+        #expect(late?.message.contains("call Register first") == true, "\(String(describing: late))")
+        _ = try await portal.request(Interface.fileChooser, "OpenFile", [.string(""), .string("t")], as: host)
+        #expect(backend.calls.map(\.appID) == ["", ""])
+    }
 }

@@ -6,7 +6,7 @@ import PortalCommon
 /// installed desktop file (`APP_ID.desktop`), as upstream requires: the id
 /// is then used for permission-store entries and dialogs.
 struct RegistryPortal {
-    static let interface = "org.freedesktop.host.portal.Registry"
+    static let interface = CallerIdentities.registryInterface
 
     let identities: CallerIdentities
     let entries: DesktopEntries

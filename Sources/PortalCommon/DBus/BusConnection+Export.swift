@@ -147,6 +147,7 @@ extension BusConnection {
             // Fast path: a known caller is authorized and served on this thread.
             do throws(PortalError) {
                 try Authorization.authorize(known, policy: policy, method: "\(exported.definition.name).\(member)")
+                identities.noteServed(sender, interface: exported.definition.name)
                 run(method, makeCall(known), replyingTo: message, registration: exported)
             } catch {
                 reply(to: message, .failure(error))
@@ -165,7 +166,9 @@ extension BusConnection {
                 self.loop.submit {
                     self.endReply()
                     switch result {
-                    case .success(let caller): self.run(method, makeCall(caller), replyingTo: message, registration: exported)
+                    case .success(let caller):
+                        self.identities.noteServed(sender, interface: exported.definition.name)
+                        self.run(method, makeCall(caller), replyingTo: message, registration: exported)
                     case .failure(let error): self.reply(to: message, .failure(error))
                     }
                 }

@@ -27,6 +27,10 @@ public final class CallerIdentities: Sendable {
     private let cache = Mutex<[String: AppInfo]>([:])
     /// Senders that registered a host app id (`registerHostApp`): once each.
     private let registered = Mutex<Set<String>>([])
+    /// Senders that made a call other than Register: too late to register.
+    private let served = Mutex<Set<String>>([])
+    /// The interface whose Register names a host app.
+    public static let registryInterface = "org.freedesktop.host.portal.Registry"
     private let connectionRef = Mutex<WeakConnection>(WeakConnection())
 
     private struct WeakConnection { weak var connection: BusConnection? }
@@ -40,7 +44,15 @@ public final class CallerIdentities: Sendable {
         connection.onPeerVanished { [weak self] name in
             _ = self?.cache.withLock { $0.removeValue(forKey: name) }
             _ = self?.registered.withLock { $0.remove(name) }
+            _ = self?.served.withLock { $0.remove(name) }
         }
+    }
+
+    /// Records that `sender` was served through `interface` (called by the
+    /// dispatcher for every identified call).
+    func noteServed(_ sender: BusName, interface: String) {
+        guard interface != Self.registryInterface else { return }
+        served.withLock { _ = $0.insert(sender.rawValue) }
     }
 
     public func cached(_ sender: BusName) -> AppInfo? {
@@ -60,6 +72,11 @@ public final class CallerIdentities: Sendable {
         let current = try await identify(sender)
         guard case .host = current else {
             throw .notAllowed("only unsandboxed callers can register an app id; \(current) has its own")
+        }
+        // As upstream: the id must be known before the first call it would
+        // apply to, or some of the app's requests would carry none.
+        if served.withLock({ $0.contains(sender.rawValue) }) {
+            throw .failed("\(sender) already made portal calls without an app id; call Register first, before any other portal call")
         }
         let first = registered.withLock { $0.insert(sender.rawValue).inserted }
         guard first else {
