@@ -11,6 +11,8 @@ struct DesktopEntry: Sendable, Hashable {
     let icon: String?
     /// `X-Flatpak=APPID`: the handler runs sandboxed and needs documents.
     let sandboxedAppID: String?
+    /// `Terminal=true`: the handler runs in a terminal emulator.
+    var terminal = false
 }
 
 /// GIO, used for what design.md allows and nothing else: default handlers
@@ -49,7 +51,8 @@ struct DesktopEntries: Sendable {
         guard let exec = string("Exec"), let filename = g_desktop_app_info_get_filename(info) else { return nil }
         let name = g_app_info_get_name(info).map { String(cString: $0) } ?? id
         return DesktopEntry(id: id, path: String(cString: filename), name: name, exec: exec, icon: string("Icon"),
-                            sandboxedAppID: string("X-Flatpak").flatMap { $0.isEmpty ? nil : $0 })
+                            sandboxedAppID: string("X-Flatpak").flatMap { $0.isEmpty ? nil : $0 },
+                            terminal: g_desktop_app_info_get_boolean(info, "Terminal") != 0)
     }
 
     /// The user's (or system's) default handler for `contentType`.

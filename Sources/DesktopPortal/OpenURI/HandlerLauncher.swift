@@ -38,7 +38,32 @@ struct HandlerLauncher: Sendable {
         guard let program = result.first, !program.isEmpty else {
             throw .failed("\(entry.path): Exec is empty")
         }
-        return result
+        return entry.terminal ? try inTerminal(result, entry: entry) : result
+    }
+
+    /// Terminal emulators, as GIO looks for them (xdg-terminal-exec, then
+    /// Debian's x-terminal-emulator alternative, then known ones), each with
+    /// the option after which it takes the command as separate arguments.
+    static let terminals: [(name: String, option: String?)] = [
+        ("xdg-terminal-exec", nil), ("x-terminal-emulator", "-e"), ("kgx", "-e"), ("gnome-terminal", "--"),
+        ("mate-terminal", "-x"), ("xfce4-terminal", "-x"), ("tilix", "-e"), ("konsole", "-e"), ("xterm", "-e"),
+    ]
+
+    /// `Terminal=true`: the handler's argv after the first terminal found on
+    /// PATH. Passed as argv, never as one shell string, so the URI stays one
+    /// argument inside the terminal too.
+    static func inTerminal(_ command: [String], entry: DesktopEntry,
+                           path: String = ProcessEnvironment.current["PATH"] ?? "/usr/bin:/bin") throws(PortalError) -> [String] {
+        let directories = path.split(separator: ":").map(String.init)
+        for (name, option) in terminals {
+            for directory in directories where access(directory + "/" + name, X_OK) == 0 {
+                return [directory + "/" + name] + (option.map { [$0] } ?? []) + command
+            }
+        }
+        throw .failed("""
+            \(entry.id) runs in a terminal (Terminal=true in \(entry.path)) and no terminal emulator is installed: \
+            install one (xterm, or any that provides x-terminal-emulator)
+            """)
     }
 
     /// Field codes inside a word (`--file=%f`); deprecated and unknown codes vanish.
