@@ -57,7 +57,7 @@ final class UpdateMonitor: Sendable {
     /// `interval`.
     func start(pollInterval interval: Duration) {
         let local = Task { [self] in
-            for await _ in DirectoryChanges.watch(installation.directory(for: ref)) { await check(remote: false) }
+            for await _ in DirectoryChanges.watch([installation.directory(for: ref)]) { await check(remote: false) }
         }
         let remote = Task { [self] in
             while !Task.isCancelled {

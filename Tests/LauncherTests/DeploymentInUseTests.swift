@@ -22,7 +22,7 @@ struct DeploymentInUseTests {
         let running = try RunCommandTests.startAsNobody(
             ["run", "--command=sh", "org.example.Hello", "-c", "echo started; exec sleep 60"], environment: environment)
         defer { running.stop() }
-        let started = await Task.detached { running.standardOutput?.readLine() }.value
+        let started = await running.nextOutputLine()
         #expect(started == "started")
 
         try await Self.publish(scratch, version: "version 2")

@@ -13,7 +13,7 @@ struct PerAppSharedMemoryTests {
             ["run", "--allow=per-app-dev-shm", "--command=sh", "org.example.Hello", "-c",
              "echo hello >/dev/shm/marker && echo written; exec sleep 60"], environment: environment)
         defer { first.stop() }
-        #expect(await Task.detached { first.standardOutput?.readLine() }.value == "written")
+        #expect(await first.nextOutputLine() == "written")
 
         let second = try await RunCommandTests.runAsNobody(
             ["run", "--allow=per-app-dev-shm", "--command=cat", "org.example.Hello", "/dev/shm/marker"], environment: environment)

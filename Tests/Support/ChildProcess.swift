@@ -123,6 +123,14 @@ public final class ChildProcess: @unchecked Sendable {
         _ = kill(-pid, SIGKILL)
     }
 
+    /// The next line of the child's captured stdout, read on a thread of
+    /// its own (see `runProgram`: a blocked pool thread can stall the run).
+    public func nextOutputLine() async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.standardOutput?.readLine()) }.start()
+        }
+    }
+
     deinit {
         if poll() == nil { stop(grace: .seconds(1)) }
     }

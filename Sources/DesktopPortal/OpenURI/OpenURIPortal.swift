@@ -165,7 +165,10 @@ struct OpenURIPortal {
         if let token = options.activationToken { chooserOptions["activation_token"] = Variant(token) }
         let backend = try await context.backends.backend(for: Self.implInterface)
         let sentOptions = chooserOptions
+        let updates = ChoiceUpdates(entries: entries, connection: context.backends.connection)
         return try await context.startRequest(call, options: rawOptions, backend: backend) { request in
+            let following = updates.follow(contentType: target.contentType, shown: choices, handle: request.path, backend: backend)
+            defer { following.cancel() }
             let (response, results) = try await context.backends.call(backend, Self.implInterface, "ChooseApplication", [
                 .objectPath(request.path), .string(caller.appID), .string(parentWindow), choices.dbusValue, sentOptions.dbusValue,
             ])

@@ -40,6 +40,11 @@ final class FakeBackend: @unchecked Sendable {
         try await connection.export(DBusInterface("org.freedesktop.impl.portal.AppChooser", access: .bus, methods: [
             DBusMethod("ChooseApplication", in: [.init("handle", "o"), .init("app_id", "s"), .init("parent_window", "s"),
                                                  .init("choices", "as"), .init("options", "a{sv}")], out: out, handler()),
+            // Recorded only: the chooser's list changing while it is open.
+            DBusMethod("UpdateChoices", in: [.init("handle", "o"), .init("choices", "as")], .immediate { [weak self] call in
+                self?.lock.withLock { self?.recorded.append(Call(member: call.member, arguments: call.arguments)) }
+                return []
+            }),
         ]), at: Self.path)
         try await connection.export(DBusInterface("org.freedesktop.impl.portal.Print", access: .bus, methods: [
             DBusMethod("PreparePrint", in: [.init("handle", "o"), .init("app_id", "s"), .init("parent_window", "s"),
