@@ -70,7 +70,8 @@ struct DBusRoundTripTests {
     @Test func deferredReplyDoesNotBlockOtherCalls() async throws {
         let service = try await TestService.start()
         defer { service.stop() }
-        async let slow = service.call("Sleep", [.uint32(800)])
+        // Long enough that a loaded machine still serves the fast call first.
+        async let slow = service.call("Sleep", [.uint32(3000)])
         try await Task.sleep(for: .milliseconds(50))
         let clock = ContinuousClock()
         let started = clock.now
@@ -80,7 +81,7 @@ struct DBusRoundTripTests {
         let slowReply = try await slow
         let slowDone = clock.now
         #expect(fast == [.string("ab")])
-        #expect(slowReply == [.uint32(800)])
+        #expect(slowReply == [.uint32(3000)])
         #expect(fastDone < slowDone)
         #expect(fastDone - started < slowDone - started)
     }
