@@ -89,8 +89,9 @@ struct Canvas {
         for span in spans where used < width {
             let text = Self.sanitize(span.text)
             let room = width - used
-            let shown = text.count > room ? String(text.prefix(max(room - 1, 0))) + "…" : text
-            used += shown.count
+            // Columns, not characters: a wide character takes two cells.
+            let shown = DisplayWidth.of(text) > room ? DisplayWidth.prefix(text, fitting: max(room - 1, 0)) + "…" : text
+            used += DisplayWidth.of(shown)
             output += Self.code(span.style) + shown + "\u{1b}[0m"
         }
         return output

@@ -45,11 +45,21 @@ struct TextField: Sendable, Equatable {
     }
 
     /// The part to show in `width` columns and the caret's column in it:
-    /// long text scrolls so the caret stays visible.
+    /// long text scrolls so the caret stays visible. Columns, not
+    /// characters: a wide character (CJK, emoji) takes two.
     func visible(width: Int) -> (text: String, caret: Int) {
         let room = max(width - 1, 1)
-        let start = max(0, caret - room)
-        let end = min(characters.count, start + room)
-        return (String(characters[start..<end]), caret - start)
+        var start = caret
+        var used = 0
+        while start > 0 && used + DisplayWidth.of(characters[start - 1]) <= room {
+            start -= 1
+            used += DisplayWidth.of(characters[start])
+        }
+        var end = caret
+        while end < characters.count && used + DisplayWidth.of(characters[end]) <= room {
+            used += DisplayWidth.of(characters[end])
+            end += 1
+        }
+        return (String(characters[start..<end]), DisplayWidth.of(characters[start..<caret]))
     }
 }
