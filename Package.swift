@@ -1,7 +1,12 @@
 // swift-tools-version:6.0
 // burrow: Flatpak's desktop side (installer/launcher, portals, document store) in Swift.
-// Layering (shared/design.md): launcher → Runtime → PortalCommon → C modules;
-// the daemons import PortalCommon (FlatpakPortal also Runtime) and never each other.
+// Layering (shared/design.md): launcher → Runtime → PortalCommon → C modules,
+// with design.md's Runtime split in two so a launch never loads libostree:
+// Runtime (installations as directories, the sandbox plan, launching) and
+// Installer (OSTree: remotes, pulls, deploys, publishing) above it. `burrow`
+// (BurrowEntry) links LaunchCommands → Runtime only; `burrow-cli` (launcher)
+// links everything. The daemons import PortalCommon (FlatpakPortal also
+// Runtime and Installer) and never each other.
 import PackageDescription
 
 /// A `.systemLibrary` C module: a module map plus a shim header that only wraps
