@@ -118,9 +118,11 @@ public struct AppLaunch: Sendable {
             branch: appRef.branch, arch: appRef.arch, flatpakVersion: "1.14.10",
             sessionBusProxy: buses.proxies.contains(where: \.isSessionBus),
             systemBusProxy: buses.proxies.contains { $0.kind == .system }), context: context)
-        // The proxy starts now and comes up while the sandbox is planned;
-        // it is waited for only right before bwrap starts.
-        let proxy = buses.proxies.isEmpty ? nil : try DBusProxy.start(proxies: buses.proxies, info: Array(try info.serialized().utf8))
+        // Serialized once, for the proxy's sandbox and the instance record.
+        let infoBytes = Array(try info.serialized(fileName: "/.flatpak-info").utf8)
+        // The proxy starts now and comes up while bwrap builds the sandbox;
+        // bwrap's --block-fd holds the app back until it is ready.
+        let proxy = buses.proxies.isEmpty ? nil : try DBusProxy.start(proxies: buses.proxies, info: infoBytes)
         // Display variables are set by the plan, and only for granted sockets.
         let passed = environment.filter { ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM"].contains($0.key) }
         var input = SandboxPlan.Input(
@@ -146,7 +148,7 @@ public struct AppLaunch: Sendable {
                                                     attributes: [.posixPermissions: 0o700])
         }
         let plan = try SandboxPlan(input, hostPaths: hostPaths)
-        let instance = try InstanceRecord.create(id: instanceID, info: info, runtimeDirectory: user.runtimeDirectory)
+        let instance = try InstanceRecord.create(id: instanceID, info: infoBytes, runtimeDirectory: user.runtimeDirectory)
         // bwrap writes {"child-pid": N} to --info-fd once the sandbox's
         // first process exists: what flatpak's bwrapinfo.json holds, and
         // what upstream portals read to find the sandbox. Its slot and the

@@ -26,11 +26,12 @@ public struct InstanceRecord: Sendable {
         self.directory = directory
     }
 
-    static func create(id: String, info: FlatpakInfo, runtimeDirectory: String) throws -> InstanceRecord {
+    /// `info` is the sandbox's /.flatpak-info, serialized.
+    static func create(id: String, info: [UInt8], runtimeDirectory: String) throws -> InstanceRecord {
         let record = InstanceRecord(id: id, directory: base(runtimeDirectory: runtimeDirectory) + "/" + id)
         // Not flushed to disk: the record describes a running process, and
         // after a crash it is stale whatever it holds (`running` drops it).
-        try AtomicFile.write(info.serialized(fileName: record.directory + "/info"), to: record.directory + "/info", durable: false)
+        try AtomicFile.write(info, to: record.directory + "/info", durable: false)
         return record
     }
 
