@@ -42,21 +42,15 @@ enum FullTool {
         // file installed with it, not one a caller's variables point at.
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { fail("cannot find my own executable: \(String(cString: strerror(errno)))") }
+        guard length > 0 else { CommandLineTool.fail("cannot find my own executable: \(String(cString: strerror(errno)))") }
         let own = String(decoding: buffer[..<length].map(UInt8.init(bitPattern:)), as: UTF8.self)
         let directory = own.hasSuffix("/") ? own : String(own[..<(own.lastIndex(of: "/") ?? own.startIndex)])
         let candidates = ["\(directory)/\(name)", "\(directory)/../libexec/\(name)"]
         for path in candidates where access(path, X_OK) == 0 {
             let argv = ([path] + arguments).map { strdup($0) } + [nil]
             execv(path, argv)
-            fail("cannot start \(path): \(String(cString: strerror(errno)))")
+            CommandLineTool.fail("cannot start \(path): \(String(cString: strerror(errno)))")
         }
-        fail("\(name) is missing (looked for \(candidates.joined(separator: " and "))); reinstall burrow")
-    }
-
-    private static func fail(_ message: String) -> Never {
-        var standardError = StandardError()
-        print("error: \(message)", to: &standardError)
-        exit(1)
+        CommandLineTool.fail("\(name) is missing (looked for \(candidates.joined(separator: " and "))); reinstall burrow")
     }
 }

@@ -58,7 +58,8 @@ package enum CommandLineTool {
         }
     }
 
-    private static func fail(_ message: String) -> Never {
+    /// `error: MESSAGE` on stderr, exit status 1.
+    package static func fail(_ message: String) -> Never {
         var standardError = StandardError()
         print("error: \(message)", to: &standardError)
         exit(1)
