@@ -30,6 +30,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "PortalCommon", targets: ["PortalCommon"]),
+        .library(name: "PermissionData", targets: ["PermissionData"]),
         .library(name: "Runtime", targets: ["Runtime"]),
         .library(name: "Installer", targets: ["Installer"]),
         .executable(name: "burrow", targets: ["BurrowEntry"]),
@@ -59,10 +60,18 @@ let package = Package(
         .target(
             name: "PortalCommon",
             dependencies: [
-                "CSystemd", "CGLib", "CSQLite", "CLinux",
+                "CSystemd", "CGLib", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // The permission store's SQLite tables, shared by the permission
+        // store, the document portal and `burrow permission-*`. Apart from
+        // PortalCommon so that `burrow run` does not load libsqlite3.
+        .target(
+            name: "PermissionData",
+            dependencies: ["PortalCommon", "CSQLite"],
             swiftSettings: swiftSettings
         ),
         // Installations as directories of deployments, overrides, the
@@ -116,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "launcher",
             dependencies: [
-                "PortalCommon", "Runtime", "Installer", "LaunchCommands", "CGIO",
+                "PortalCommon", "PermissionData", "Runtime", "Installer", "LaunchCommands", "CGIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -125,7 +134,7 @@ let package = Package(
         .executableTarget(
             name: "PermissionStore",
             dependencies: [
-                "PortalCommon",
+                "PortalCommon", "PermissionData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "DocumentPortal",
             dependencies: [
-                "PortalCommon", "CFuse3", "CLinux",
+                "PortalCommon", "PermissionData", "CFuse3", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -188,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PermissionStoreTests",
-            dependencies: ["PortalCommon", "TestSupport"],
+            dependencies: ["PortalCommon", "PermissionData", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

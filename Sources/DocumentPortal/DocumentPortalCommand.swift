@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PermissionData
 import PortalCommon
 import Synchronization
 

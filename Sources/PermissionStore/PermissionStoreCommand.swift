@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PermissionData
 import PortalCommon
 
 /// `burrow-permission-store`: the permission store daemon, normally started

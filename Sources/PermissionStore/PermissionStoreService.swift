@@ -1,4 +1,5 @@
 import Logging
+import PermissionData
 import PortalCommon
 
 /// `org.freedesktop.impl.portal.PermissionStore` (version 2) over a

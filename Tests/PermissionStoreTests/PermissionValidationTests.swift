@@ -1,3 +1,4 @@
+import PermissionData
 import PortalCommon
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import PermissionData
 import PortalCommon
 import Testing
 

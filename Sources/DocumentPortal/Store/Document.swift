@@ -1,3 +1,4 @@
+import PermissionData
 import PortalCommon
 
 /// What an app may do with a document. The strings are the ones stored in

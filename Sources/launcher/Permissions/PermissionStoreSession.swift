@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PermissionData
 import PortalCommon
 
 /// The permission store as the permission commands reach it: through

@@ -1,3 +1,4 @@
+public import PortalCommon
 /// What the permission store keeps for one id in one table: each app's
 /// permission strings, and an opaque value.
 ///

@@ -1,4 +1,5 @@
 internal import CSQLite
+public import PortalCommon
 
 /// A value SQLite stores or returns. Only what the stores need; SQLite's
 /// REAL is kept so that reading a column never has to fail on a type we

@@ -1,4 +1,5 @@
 internal import CSQLite
+public import PortalCommon
 internal import Glibc
 import Synchronization
 
