@@ -211,7 +211,10 @@ let package = Package(
         // Runs the built `burrow` binary against real permission stores.
         .testTarget(
             name: "LauncherTests",
-            dependencies: ["PortalCommon", "TestSupport"],
+            dependencies: [
+                "PortalCommon", "TestSupport", "LaunchCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Runs the built `burrow prompt` in tmux on a private bus, calling its

@@ -26,6 +26,11 @@ struct LaunchCommand: AsyncParsableCommand {
         // The first word decides, as in `git`: `burrow run --help` is ours,
         // `burrow --help` and `burrow install …` are the full tool's.
         guard let verb = arguments.first, verbs.contains(verb) else { FullTool.exec(arguments) }
+        // Launches skip ArgumentParser's reflection when their command line
+        // is plain (RunInvocation.quickParse says which are).
+        if verb == "run", let invocation = RunInvocation.quickParse(arguments.dropFirst()) {
+            await CommandLineTool.perform(Self.self) { try await invocation.run() }
+        }
         await CommandLineTool.main(Self.self, arguments: arguments)
     }
 }

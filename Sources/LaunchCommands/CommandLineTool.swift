@@ -25,7 +25,7 @@ package enum CommandLineTool {
             finishEarly(root, error)
             fail(root.message(for: error) + "\n\nSee '\(helpCommand(root, for: arguments))'.")
         }
-        do {
+        await perform(root) {
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -33,6 +33,15 @@ package enum CommandLineTool {
                 // whose run() "fails" with the help request.
                 try command.run()
             }
+        }
+    }
+
+    /// Runs a parsed command and exits: 0, or 1 with its error reported.
+    package static func perform<Root: ParsableCommand>(
+        _ root: Root.Type, isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> Void
+    ) async -> Never {
+        do {
+            try await body()
         } catch let error as PortalError {
             fail(error.message)
         } catch let error as any PortalErrorConvertible {

@@ -32,39 +32,17 @@ package struct ContextOptions: ParsableArguments {
     @Option(name: .customLong("system-talk-name"), help: "Allow talking to a name on the system bus.") var systemTalkName: [String] = []
     @Option(name: .customLong("system-no-talk-name"), help: "Forbid talking to a name on the system bus.") var systemNoTalkName: [String] = []
 
-    package var isEmpty: Bool {
-        [share, unshare, socket, nosocket, device, nodevice, allow, disallow, filesystem, nofilesystem, persist, env,
-         unsetEnv, ownName, talkName, noTalkName, systemOwnName, systemTalkName, systemNoTalkName].allSatisfy(\.isEmpty)
+    /// The flags as plain values.
+    package var flags: ContextFlags {
+        ContextFlags(share: share, unshare: unshare, socket: socket, nosocket: nosocket, device: device, nodevice: nodevice,
+                     allow: allow, disallow: disallow, filesystem: filesystem, nofilesystem: nofilesystem, persist: persist,
+                     env: env, unsetEnv: unsetEnv, ownName: ownName, talkName: talkName, noTalkName: noTalkName,
+                     systemOwnName: systemOwnName, systemTalkName: systemTalkName, systemNoTalkName: systemNoTalkName)
     }
+
+    package var isEmpty: Bool { flags.isEmpty }
 
     /// The context these flags describe, negations included, ready to be
     /// merged over an app's metadata.
-    package func context() throws -> PermissionContext {
-        let keyFile = KeyFile(fileName: "command line")
-        func list(_ key: String, _ granted: [String], _ revoked: [String]) throws {
-            let values = granted + revoked.map { "!" + $0 }
-            if !values.isEmpty { try keyFile.set(values, forKey: key, in: "Context") }
-        }
-        try list("shared", share, unshare)
-        try list("sockets", socket, nosocket)
-        try list("devices", device, nodevice)
-        try list("features", allow, disallow)
-        try list("filesystems", filesystem, nofilesystem)
-        try list("persistent", persist, [])
-        for assignment in env {
-            guard let equals = assignment.firstIndex(of: "="), equals != assignment.startIndex else {
-                throw ValidationError("--env needs VAR=VALUE, got \(assignment.debugDescription)")
-            }
-            try keyFile.set(String(assignment[assignment.index(after: equals)...]), forKey: String(assignment[..<equals]), in: "Environment")
-        }
-        if !unsetEnv.isEmpty { try keyFile.set(unsetEnv, forKey: "unset-environment", in: "Context") }
-        for (names, level, group) in [
-            (ownName, "own", "Session Bus Policy"), (talkName, "talk", "Session Bus Policy"), (noTalkName, "none", "Session Bus Policy"),
-            (systemOwnName, "own", "System Bus Policy"), (systemTalkName, "talk", "System Bus Policy"),
-            (systemNoTalkName, "none", "System Bus Policy"),
-        ] {
-            for name in names { try keyFile.set(level, forKey: name, in: group) }
-        }
-        return try PermissionContext(keyFile: keyFile)
-    }
+    package func context() throws -> PermissionContext { try flags.context() }
 }

@@ -1,8 +1,4 @@
 package import ArgumentParser
-import FoundationEssentials
-import Glibc
-import PortalCommon
-import Runtime
 
 /// `burrow run [options] ID [ARGS...]`: runs an installed app in its sandbox.
 ///
@@ -10,6 +6,10 @@ import Runtime
 /// stops option parsing at the first positional (`.captureForPassthrough`),
 /// and the plan hands the arguments to bwrap after `--` (the CVE-2024-32462
 /// class, where app arguments were read as bwrap options).
+///
+/// These declarations are the reference for `run`'s syntax, help and
+/// errors; `RunInvocation.quickParse` reads the plain command lines of
+/// every launch without them (see there).
 package struct RunCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(commandName: "run", abstract: "Run an application in its sandbox.")
 
@@ -25,35 +25,10 @@ package struct RunCommand: AsyncParsableCommand {
 
     package init() {}
 
-    package func run() async throws {
-        var pattern = try RefPattern(app, kind: .app)
-        if let branch { pattern.branch = branch }
-        if let arch { pattern.arch = arch }
-        let (installation, appRef) = try Self.locate(pattern)
-        var request = AppLaunch.Request(installation: installation, app: appRef, environment: ProcessInfo.processInfo.environment)
-        request.commit = spawn.commit
-        request.runtimeCommit = spawn.runtimeCommit
-        request.command = command
-        request.arguments = arguments
-        request.workingDirectory = cwd
-        request.extraContext = try permissions.context()
-        request.sandboxed = spawn.sandbox
-        request.emptyApp = spawn.emptyApp
-        request.forwarded = Set(spawn.forwardFD)
-        if noA11yBus { request.accessibility = nil }
-        let launch = try await AppLaunch.prepare(request)
-        try spawn.reportInstance(launch.instance.id)
-        try launch.exec()
+    package var invocation: RunInvocation {
+        RunInvocation(command: command, branch: branch, arch: arch, cwd: cwd, noA11yBus: noA11yBus,
+                      permissions: permissions.flags, spawn: spawn.flags, app: app, arguments: arguments)
     }
 
-    /// The installation holding `pattern`: the user's first, then the system's.
-    static func locate(_ pattern: RefPattern) throws -> (Installation, FlatpakRef) {
-        for installation in [Installation.user(), Installation.system()] {
-            let refs = try installation.installedRefs().map(\.ref)
-            if let ref = try? pattern.resolve(among: refs, where: "the \(installation.scope.rawValue) installation") {
-                return (installation, ref)
-            }
-        }
-        throw CLIError("\(pattern) is not installed")
-    }
+    package func run() async throws { try await invocation.run() }
 }

@@ -13,6 +13,25 @@ struct SpawnOptions: ParsableArguments {
     @Option(name: .customLong("forward-fd"), help: .hidden) var forwardFD: [Int32] = []
     @Option(name: .customLong("instance-id-fd"), help: .hidden) var instanceIDFD: Int32?
 
+    func validate() throws { try flags.validate() }
+
+    var flags: SpawnFlags {
+        SpawnFlags(commit: commit, runtimeCommit: runtimeCommit, sandbox: sandbox, emptyApp: emptyApp,
+                   forwardFD: forwardFD, instanceIDFD: instanceIDFD)
+    }
+}
+
+/// `SpawnOptions` as plain values.
+struct SpawnFlags: Equatable, Sendable {
+    var commit: String?
+    var runtimeCommit: String?
+    var sandbox: Bool
+    var emptyApp: Bool
+    var forwardFD: [Int32]
+    var instanceIDFD: Int32?
+
+    static let none = SpawnFlags(commit: nil, runtimeCommit: nil, sandbox: false, emptyApp: false, forwardFD: [], instanceIDFD: nil)
+
     func validate() throws {
         if let bad = forwardFD.first(where: { $0 < 0 }) { throw ValidationError("--forward-fd \(bad) is not a descriptor") }
     }

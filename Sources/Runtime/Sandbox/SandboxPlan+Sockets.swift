@@ -1,5 +1,5 @@
 import Glibc
-public import PortalCommon
+import PortalCommon
 
 extension SandboxPlan {
     /// The host's display, audio and agent sockets, as the launcher found

@@ -1,0 +1,49 @@
+import FoundationEssentials
+import PortalCommon
+import Runtime
+
+/// One `burrow run` command line, parsed: what `RunCommand` declares, as
+/// plain values.
+package struct RunInvocation: Equatable, Sendable {
+    var command: String?
+    var branch: String?
+    var arch: String?
+    var cwd: String?
+    var noA11yBus: Bool
+    var permissions: ContextFlags
+    var spawn: SpawnFlags
+    var app: String
+    var arguments: [String]
+
+    package func run() async throws {
+        var pattern = try RefPattern(app, kind: .app)
+        if let branch { pattern.branch = branch }
+        if let arch { pattern.arch = arch }
+        let (installation, appRef) = try Self.locate(pattern)
+        var request = AppLaunch.Request(installation: installation, app: appRef, environment: ProcessInfo.processInfo.environment)
+        request.commit = spawn.commit
+        request.runtimeCommit = spawn.runtimeCommit
+        request.command = command
+        request.arguments = arguments
+        request.workingDirectory = cwd
+        request.extraContext = try permissions.context()
+        request.sandboxed = spawn.sandbox
+        request.emptyApp = spawn.emptyApp
+        request.forwarded = Set(spawn.forwardFD)
+        if noA11yBus { request.accessibility = nil }
+        let launch = try await AppLaunch.prepare(request)
+        try spawn.reportInstance(launch.instance.id)
+        try launch.exec()
+    }
+
+    /// The installation holding `pattern`: the user's first, then the system's.
+    static func locate(_ pattern: RefPattern) throws -> (Installation, FlatpakRef) {
+        for installation in [Installation.user(), Installation.system()] {
+            let refs = try installation.installedRefs().map(\.ref)
+            if let ref = try? pattern.resolve(among: refs, where: "the \(installation.scope.rawValue) installation") {
+                return (installation, ref)
+            }
+        }
+        throw CLIError("\(pattern) is not installed")
+    }
+}
