@@ -144,8 +144,7 @@ public struct AppLaunch: Sendable {
         input.parentNamespaces = request.parentNamespaces
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileSystem.ensureDirectory(directory, mode: 0o700)
         }
         let plan = try SandboxPlan(input, hostPaths: hostPaths)
         let instance = try InstanceRecord.create(id: instanceID, info: infoBytes, runtimeDirectory: user.runtimeDirectory)

@@ -31,7 +31,7 @@ extension InstanceRecord {
     /// does under `$XDG_RUNTIME_DIR/.flatpak`), so two launches never share one.
     static func reserveID(runtimeDirectory: String) throws -> String {
         let base = base(runtimeDirectory: runtimeDirectory)
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileSystem.ensureDirectory(base, mode: 0o700)
         for _ in 0..<100 {
             let id = String(UInt32.random(in: 1_000_000_000...UInt32.max))
             if mkdir(base + "/" + id, 0o700) == 0 { return id }

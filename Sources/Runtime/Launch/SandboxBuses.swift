@@ -65,8 +65,7 @@ struct SandboxBuses {
             buses.proxies.append(proxy)
         }
         if !buses.proxies.isEmpty {
-            try FileManager.default.createDirectory(atPath: proxyDirectory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileSystem.ensureDirectory(proxyDirectory, mode: 0o700)
             buses.proxyDirectory = proxyDirectory
         }
         return buses

@@ -2,9 +2,10 @@ internal import CLinux
 import Glibc
 import PortalCommon
 
-/// The few filesystem operations deploys need, as checked syscalls. Paths
-/// here are installation paths burrow built itself from validated refs and
-/// checksums, never strings from a sandbox.
+/// The few filesystem operations deploys and launches need, as checked
+/// syscalls. Paths here are ones burrow built itself (installation paths
+/// from validated refs and checksums, the user's own directories), never
+/// strings from a sandbox.
 package enum FileSystem {
     package static func fail(_ operation: String, _ path: String, errno code: Int32 = errno) -> InstallerError {
         InstallerError(.system(errno: code), "\(operation) \(path): \(String(cString: strerror(code)))")
@@ -25,6 +26,26 @@ package enum FileSystem {
                 throw fail("cannot create directory", current, errno: ENOTDIR)
             }
         }
+    }
+
+    /// `mkdir -p` for the launcher's own directories (the app's data
+    /// directories, instance and proxy directories): missing ones are
+    /// created with `mode` (less the umask), existing ones — followed if
+    /// they are links, as users do to move an app's data — are left as they
+    /// are. An existing directory costs one mkdir and one stat; this runs at
+    /// every launch.
+    static func ensureDirectory(_ path: String, mode: mode_t) throws(SandboxError) {
+        if mkdir(path, mode) == 0 { return }
+        var code = errno
+        if code == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try ensureDirectory(String(path[..<slash]), mode: mode)
+            if mkdir(path, mode) == 0 { return }
+            code = errno
+        }
+        var info = stat()
+        if code == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return }
+        if code == EEXIST { code = ENOTDIR }
+        throw SandboxError("cannot create directory \(path): \(String(cString: strerror(code)))")
     }
 
     package static func exists(_ path: String) -> Bool {
