@@ -73,6 +73,15 @@ struct RunCommandTests {
         #expect(FileManager.default.fileExists(atPath: environment["HOME"]! + "/.var/app/org.example.Hello/data/kept"))
         #expect(lines.contains("userns-denied"), "the seccomp filter forbids new user namespaces")
         #expect(lines.last == "3", "no network: /proc/net/dev lists only lo (2 header lines + lo)")
+
+        // Each launch removes the records of sandboxes that have ended: after
+        // two, only the second's is left (it has ended too; the next launch
+        // or `ps` removes it).
+        let runtime = environment["XDG_RUNTIME_DIR"]!
+        let records = try FileManager.default.contentsOfDirectory(atPath: runtime + "/.flatpak").filter { $0.allSatisfy(\.isNumber) }
+        #expect(records.count == 1, "\(records)")
+        let proxies = (try? FileManager.default.contentsOfDirectory(atPath: runtime + "/.dbus-proxy")) ?? []
+        #expect(proxies.allSatisfy(records.contains), "proxy directories \(proxies), records \(records)")
     }
 
     @Test func appArgumentsAreNeverOptions() async throws {

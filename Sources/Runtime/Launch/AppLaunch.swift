@@ -108,6 +108,9 @@ public struct AppLaunch: Sendable {
             : try Installation.effectiveContext(of: appRef.id, metadata: deployment.metadata.context)
         let context = base.merging(request.extraContext)
         let instanceID = try InstanceRecord.reserveID(runtimeDirectory: user.runtimeDirectory)
+        // A launch that fails from here on leaves no record behind.
+        var planned = false
+        defer { if !planned { InstanceRecord.remove(id: instanceID, runtimeDirectory: user.runtimeDirectory) } }
         let buses = try SandboxBuses.choose(appID: appRef.id, context: context, instanceID: instanceID,
                                             runtimeDirectory: user.runtimeDirectory, environment: environment,
                                             accessibility: request.accessibility)
@@ -171,6 +174,7 @@ public struct AppLaunch: Sendable {
             descriptors[syncSlot] = proxy.readyAndKeepAlive
             commandLine.insert(contentsOf: ["--block-fd", String(blockSlot), "--sync-fd", String(syncSlot)], at: 1)
         }
+        planned = true
         return AppLaunch(instance: instance, commandLine: commandLine, descriptors: descriptors,
                          forwarded: request.forwarded, proxy: proxy, notes: plan.notes)
     }

@@ -81,17 +81,12 @@ public struct InstanceRecord: Sendable {
                   let infoBytes = FileManager.default.contents(atPath: directory + "/info"),
                   let info = try? FlatpakInfo(parsing: Array(infoBytes), fileName: directory + "/info")
             else { continue }
-            let command = command(of: pid)
-            // `burrow run` records its own pid just before it execs bwrap:
-            // a record whose process is still the launcher is starting, not
-            // stale. It is not listed yet (nothing to enter or kill), and
-            // only a record whose process is gone or is something else goes.
-            if command == "burrow" { continue }
-            guard command == "bwrap" else {
-                try? FileManager.default.removeItem(atPath: directory)
-                try? FileManager.default.removeItem(atPath: SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: name))
+            guard let command = liveCommand(of: pid) else {
+                remove(id: name, runtimeDirectory: runtimeDirectory)
                 continue
             }
+            // A launcher that has not exec'd bwrap yet: starting, not listed.
+            guard command == "bwrap" else { continue }
             result.append(Running(id: name, bwrapPID: pid, childPID: childPID(directory + "/bwrapinfo.json"), info: info))
         }
         // An app's shared /dev/shm (per-app-dev-shm) goes with its last instance.
@@ -100,6 +95,34 @@ public struct InstanceRecord: Sendable {
             PerAppSharedMemory.remove(appID: name, runtimeDirectory: runtimeDirectory)
         }
         return result
+    }
+
+    /// Removes the records of sandboxes that have ended, as Flatpak does
+    /// whenever it allocates an instance id, so that the records (and the
+    /// proxy directories) of apps that have exited do not pile up until
+    /// someone runs `ps`. Reads only each record's pid.
+    static func removeEnded(runtimeDirectory: String) {
+        let base = base(runtimeDirectory: runtimeDirectory)
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.allSatisfy(\.isNumber) {
+            guard let pidText = try? String(contentsOfFile: base + "/" + name + "/pid", encoding: .utf8),
+                  let pid = pidText.split(whereSeparator: \.isWhitespace).first.flatMap({ Int32($0) }),
+                  liveCommand(of: pid) == nil else { continue }
+            remove(id: name, runtimeDirectory: runtimeDirectory)
+        }
+    }
+
+    /// What a record's process runs, or nil when the sandbox has ended.
+    /// `burrow run` records its own pid just before it execs bwrap, so a
+    /// record whose process is still the launcher is starting, not stale;
+    /// a pid now running anything else was reused.
+    private static func liveCommand(of pid: Int32) -> Substring? {
+        let command = command(of: pid)
+        return command == "burrow" || command == "burrow-cli" || command == "bwrap" ? command : nil
+    }
+
+    static func remove(id: String, runtimeDirectory: String) {
+        try? FileManager.default.removeItem(atPath: base(runtimeDirectory: runtimeDirectory) + "/" + id)
+        try? FileManager.default.removeItem(atPath: SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: id))
     }
 
     /// What `pid` runs now (pids are reused), or nil when it is gone.

@@ -32,6 +32,7 @@ extension InstanceRecord {
     static func reserveID(runtimeDirectory: String) throws -> String {
         let base = base(runtimeDirectory: runtimeDirectory)
         try FileSystem.ensureDirectory(base, mode: 0o700)
+        removeEnded(runtimeDirectory: runtimeDirectory)
         for _ in 0..<100 {
             let id = String(UInt32.random(in: 1_000_000_000...UInt32.max))
             if mkdir(base + "/" + id, 0o700) == 0 { return id }
