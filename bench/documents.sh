@@ -7,7 +7,9 @@
 #     (median of 5), GB/s;
 #   - stat, and open+read+close, of many 4 KiB files, each its own
 #     document: µs per file, cold (first pass) and warm (median of 5 more);
-# and for each portal the p50/p99 of GetMountPoint, Info and Lookup.
+# and for each portal the p50/p99 of GetMountPoint, Info and Lookup. The
+# stat table also shows an empty FUSE daemon's (bench/fuse-floor.c): the
+# kernel's round trips alone, the floor under any FUSE document store.
 #
 #   bench/documents.sh              (512 MiB, 1000 files, 2000 calls; under a minute once built)
 #   QUICK=1 bench/documents.sh      (64 MiB, 200 files, 300 calls)
@@ -40,8 +42,8 @@ upstream_store=/usr/libexec/xdg-permission-store
 for tool in "$upstream" "$upstream_store"; do
     [ -x "$tool" ] || { echo "bench: $tool missing (apt-get install xdg-desktop-portal)" >&2; exit 1; }
 done
-command -v gcc >/dev/null && pkg-config --exists libsystemd ||
-    { echo "bench: needs gcc and libsystemd-dev" >&2; exit 1; }
+command -v gcc >/dev/null && pkg-config --exists libsystemd fuse3 ||
+    { echo "bench: needs gcc, libsystemd-dev and libfuse3-dev" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || echo "bench: not root: FUSE goes through fusermount3 and caches cannot be dropped" >&2
 
 work=$(mktemp -d /tmp/burrow-bench-documents.XXXXXX)
@@ -176,6 +178,26 @@ measure_files() {
     record "$1" open_warm "$(tail -n +2 "$work/passes" | median)"
 }
 
+# measure_floor: stat through an empty FUSE daemon (bench/fuse-floor.c) in
+# the /ID/NAME shape: what the kernel's FUSE round trips alone cost here,
+# the floor under any FUSE document store's cold stat.
+measure_floor() {
+    mkdir -p "$work/floor/mnt"
+    start "$work/floor/floor.log" "$work/fuse-floor" "$work/floor/mnt" 8
+    floor=$started
+    until grep -q " $work/floor/mnt fuse" /proc/mounts; do
+        alive "$floor" || { problem "floor: fuse-floor did not mount"; return 0; }
+        sleep 0.01
+    done
+    awk -v dir="$work/floor/mnt" '{ n = split($0, part, "/"); print dir "/d" NR "/" part[n] }' \
+        "$work/small.list" >"$work/floor/paths"
+    drop_caches
+    "$work/docbench" stat $((passes + 1)) <"$work/floor/paths" >"$work/passes"
+    record floor stat_cold "$(head -n1 "$work/passes")"
+    record floor stat_warm "$(tail -n +2 "$work/passes" | median)"
+    stop "$floor"
+}
+
 # time_method COLUMN MEMBER [TYPE:VALUE]: one Documents method, $calls times.
 time_method() {
     column=$1 member=$2
@@ -284,6 +306,8 @@ dd if=/dev/urandom of="$work/files/big.bin" bs=1M count="$size_mib" status=none
 cp "$(dirname "$script")/documents-client.c" "$work/docbench.c"
 # shellcheck disable=SC2046 # pkg-config's flags are words
 gcc -O2 -Wall -o "$work/docbench" "$work/docbench.c" $(pkg-config --cflags --libs libsystemd)
+# shellcheck disable=SC2046
+gcc -O2 -Wall -o "$work/fuse-floor" "$(dirname "$script")/fuse-floor.c" $(pkg-config --cflags --libs fuse3)
 "$work/docbench" mkfiles "$work/files/small" "$files" 4096 >"$work/small.list"
 { echo "$work/files/big.bin"; cat "$work/small.list"; } >"$work/all.list"
 probe=$(sed -n "$((files / 2))p" "$work/small.list")     # the file Info and Lookup ask about
@@ -304,6 +328,7 @@ EOF
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 measure_files native "$work/files/big.bin" "$work/small.list"
+measure_floor
 portal upstream
 portal burrow
 
@@ -319,67 +344,7 @@ if [ $drops = yes ]; then
 else
     echo "cold: dropping caches is NOT permitted here, so 'cold' is only the first access after export (page cache warm)"
 fi
-python3 - "$work/results" "$size_mib" "$files" "$calls" "$passes" "$app" <<'PY'
-import sys
-r = {}
-for line in open(sys.argv[1]):
-    column, metric, value = line.rstrip("\n").split("\t")
-    r[column, metric] = float(value)
-size, files, calls, passes, app = sys.argv[2:]
-
-def ratio(a, b):
-    return f"{a / b:.2f}x" if a is not None and b else "-"
-
-def number(x, width, digits=2):
-    return f"{x:{width}.{digits}f}" if x is not None else f"{'-':>{width}}"
-
-views = (("", "/ID/NAME"), ("-app", "/by-app/APP/ID/NAME"))
-
-def files_table(title, metric):
-    print(f"\n{title}")
-    print(f"  {'':40}{'native':>8}{'upstream':>10}{'burrow':>9}{'burrow/upstream':>17}{'burrow/native':>15}")
-    for when, label in (("cold", "cold"), ("warm", f"warm (median of {passes})")):
-        for suffix, view in views:
-            n, u, b = (r.get((c, f"{metric}_{when}")) for c in ("native", "upstream" + suffix, "burrow" + suffix))
-            print(f"  {label + ', ' + view:40}{number(n, 8)}{number(u, 10)}{number(b, 9)}{ratio(b, u):>17}{ratio(b, n):>15}")
-
-files_table(f"Sequential read of one {size} MiB file, 1 MiB read(2)s, GB/s (10^9 bytes/s; higher is better)", "read")
-files_table(f"stat(2) of {files} files of 4 KiB, each its own document, microseconds per file (lower is better)", "stat")
-files_table(f"open + read 4 KiB + close of the same {files} files, microseconds per file (lower is better)", "open")
-
-print(f"\nD-Bus method latency, {calls} sequential calls each after 100 unmeasured, microseconds (lower is better)")
-print(f"  {'':30}{'upstream p50':>13}{'p99':>8}{'burrow p50':>12}{'p99':>8}{'ratio p50':>11}{'ratio p99':>11}")
-for method, label in (("GetMountPoint", "GetMountPoint"), ("Info", "Info(id)"), ("Lookup", "Lookup(path)"),
-                      ("GetId", "bus GetId (the bus's floor)")):
-    u50, u99, b50, b99 = (r.get((c, f"{method}_{p}")) for c in ("upstream", "burrow") for p in ("p50", "p99"))
-    print(f"  {label:30}{number(u50, 13, 1)}{number(u99, 8, 1)}{number(b50, 12, 1)}{number(b99, 8, 1)}"
-          f"{ratio(b50, u50):>11}{ratio(b99, u99):>11}")
-print("  (ratio = burrow / upstream xdg-document-portal; below 1 means burrow is faster)")
-# Both buses are the same dbus-daemon and the same client, so their floors
-# should match; when they do not, the machine changed speed between phases.
-floor = r.get(("burrow", "GetId_p50")), r.get(("upstream", "GetId_p50"))
-if None not in floor and not 0.8 <= floor[0] / floor[1] <= 1.25:
-    print(f"  WARNING: the two buses' floors differ ({floor[0] / floor[1]:.2f}x): the machine's speed changed between"
-          " the two phases, so the method ratios are skewed by about as much; rerun")
-
-print("\nTargets (burrow / upstream)")
-def target(label, burrow, upstream, ok):
-    if burrow is None or not upstream:
-        print(f"  {label:48}{'-':>7}  not measured")
-        return
-    x = burrow / upstream
-    print(f"  {label:48}{x:6.2f}x  {'met' if ok(x) else 'MISSED'}")
-for suffix, view in views:
-    target(f"warm sequential read >= 3x, {view}", r.get(("burrow" + suffix, "read_warm")),
-           r.get(("upstream" + suffix, "read_warm")), lambda x: x >= 3)
-for when in ("cold", "warm"):
-    for suffix, view in views:
-        target(f"stat <= 0.2x, {when}, {view}", r.get(("burrow" + suffix, f"stat_{when}")),
-               r.get(("upstream" + suffix, f"stat_{when}")), lambda x: x <= 0.2)
-for method in ("GetMountPoint", "Info", "Lookup"):
-    target(f"method p50 <= 0.6x, {method}", r.get(("burrow", f"{method}_p50")),
-           r.get(("upstream", f"{method}_p50")), lambda x: x <= 0.6)
-PY
+python3 "$root/bench/documents-report.py" "$work/results" "$size_mib" "$files" "$calls" "$passes" "$app"
 
 log=$work/burrow/burrow.log
 echo
