@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 
 import PortalCommon
 
@@ -27,23 +28,19 @@ struct DesktopPortalCommand: AsyncParsableCommand {
     var replace = false
 
     /// D-Bus activation starts the daemon with no arguments. Such a start
-    /// skips ArgumentParser, whose reflection over the options (and its
-    /// completion-script check) is 1-2 ms of a ~11 ms cold start; every
-    /// option then has its default.
+    /// skips ArgumentParser: building this command's option definitions and
+    /// parsing (with its completion-script check) cost 1-2 ms of a cold
+    /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        var command = Self()
-        command.verbose = false
-        command.replace = false
-        do {
-            try await command.run()
-        } catch {
-            exit(withError: error)
-        }
+        Glibc.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {
-        let options = DaemonOptions(verbose: verbose, replace: replace)
+        throw ExitCode(await Self.serve(DaemonOptions(verbose: verbose, replace: replace)))
+    }
+
+    static func serve(_ options: DaemonOptions) async -> Int32 {
         let environment = ProcessEnvironment.current
         let status = await Daemon.run(name: PortalContext.busName, label: "burrow.desktop-portal", options: options) { connection, logger in
             let configuration = PortalConfiguration(locations: .fromEnvironment(environment))
@@ -69,6 +66,6 @@ struct DesktopPortalCommand: AsyncParsableCommand {
                 try await connection.export(interface, at: PortalContext.path)
             }
         }
-        throw ExitCode(status)
+        return status
     }
 }

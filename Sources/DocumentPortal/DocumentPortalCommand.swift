@@ -33,24 +33,19 @@ struct DocumentPortalCommand: AsyncParsableCommand {
     static let defaultThreads = 8
 
     /// D-Bus activation starts the daemon with no arguments. Such a start
-    /// skips ArgumentParser, whose reflection over the options (and its
-    /// completion-script check) is 1-2 ms of a ~11 ms cold start; every
-    /// option then has its default.
+    /// skips ArgumentParser: building this command's option definitions and
+    /// parsing (with its completion-script check) cost 1-2 ms of a cold
+    /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        var command = Self()
-        command.verbose = false
-        command.replace = false
-        command.threads = Self.defaultThreads
-        do {
-            try await command.run()
-        } catch {
-            exit(withError: error)
-        }
+        Foundation.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {
-        let options = DaemonOptions(verbose: verbose, replace: replace)
+        throw ExitCode(await Self.serve(DaemonOptions(verbose: verbose, replace: replace), threads: threads))
+    }
+
+    static func serve(_ options: DaemonOptions, threads: Int = defaultThreads) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         let mounted = MountedStore()
         let status = await Daemon.run(name: DocumentsService.name, label: "burrow.document-portal", options: options) { connection, logger in
@@ -60,7 +55,7 @@ struct DocumentPortalCommand: AsyncParsableCommand {
             let databasePath = try PermissionDatabase.defaultPath(environment: environment)
             let store = try DocumentStore(database: PermissionDatabase(path: databasePath))
             let mountPoint = runtime + "/doc"
-            try MountPoint.prepare(mountPoint, replacing: replace, logger: logger)
+            try MountPoint.prepare(mountPoint, replacing: options.replace, logger: logger)
             let fileSystem = DocumentFileSystem(store: store, statisticsPath: runtime)
             let session = try FuseSession(mountPoint: mountPoint, fileSystemName: "portal", fileSystem: fileSystem)
             try session.start(threads: threads)
@@ -75,7 +70,7 @@ struct DocumentPortalCommand: AsyncParsableCommand {
         }
         // After the name is released: unmount, then tidy what apps left.
         mounted.stop()
-        throw ExitCode(status)
+        return status
     }
 }
 

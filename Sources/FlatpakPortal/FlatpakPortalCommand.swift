@@ -27,24 +27,19 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
     static let defaultPollInterval = 1800
 
     /// D-Bus activation starts the daemon with no arguments. Such a start
-    /// skips ArgumentParser, whose reflection over the options (and its
-    /// completion-script check) is 1-2 ms of a ~11 ms cold start; every
-    /// option then has its default.
+    /// skips ArgumentParser: building this command's option definitions and
+    /// parsing (with its completion-script check) cost 1-2 ms of a cold
+    /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        var command = Self()
-        command.verbose = false
-        command.replace = false
-        command.pollInterval = Self.defaultPollInterval
-        do {
-            try await command.run()
-        } catch {
-            exit(withError: error)
-        }
+        Foundation.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {
-        let options = DaemonOptions(verbose: verbose, replace: replace)
+        throw ExitCode(await Self.serve(DaemonOptions(verbose: verbose, replace: replace), pollInterval: pollInterval))
+    }
+
+    static func serve(_ options: DaemonOptions, pollInterval: Int = defaultPollInterval) async -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         let running = Mutex<SpawnedProcesses?>(nil)
         let status = await Daemon.run(name: FlatpakService.name, label: "burrow.flatpak-portal", options: options) { connection, logger in
@@ -62,6 +57,6 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
             running.withLock { $0 = processes }
         }
         running.withLock { $0 }?.stopWatched()
-        throw ExitCode(status)
+        return status
     }
 }

@@ -24,23 +24,19 @@ struct PermissionStoreCommand: AsyncParsableCommand {
     var replace = false
 
     /// D-Bus activation starts the daemon with no arguments. Such a start
-    /// skips ArgumentParser, whose reflection over the options (and its
-    /// completion-script check) is 1-2 ms of a ~11 ms cold start; every
-    /// option then has its default.
+    /// skips ArgumentParser: building this command's option definitions and
+    /// parsing (with its completion-script check) cost 1-2 ms of a cold
+    /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        var command = Self()
-        command.verbose = false
-        command.replace = false
-        do {
-            try await command.run()
-        } catch {
-            exit(withError: error)
-        }
+        Foundation.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {
-        let options = DaemonOptions(verbose: verbose, replace: replace)
+        throw ExitCode(await Self.serve(DaemonOptions(verbose: verbose, replace: replace)))
+    }
+
+    static func serve(_ options: DaemonOptions) async -> Int32 {
         let status = await Daemon.run(name: PermissionStoreService.name, label: "burrow.permission-store", options: options) { connection, logger in
             let path = try PermissionDatabase.defaultPath(environment: ProcessInfo.processInfo.environment)
             let database = try PermissionDatabase(path: path)
@@ -48,6 +44,6 @@ struct PermissionStoreCommand: AsyncParsableCommand {
             let service = PermissionStoreService(database: database, connection: connection, logger: logger)
             try await connection.export(service.definition, at: PermissionStoreService.path)
         }
-        throw ExitCode(status)
+        return status
     }
 }
