@@ -31,12 +31,13 @@ script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 # Quiet unless it fails (SwiftPM warns about pkg-config's -pthread on every build).
+# Linked as scripts/setup.sh installs them: the Swift runtime static.
 build() {
-    output=$(swift build -c release --product "$1" 2>&1) || { echo "$output" >&2; exit 1; }
+    output=$(swift build -c release --static-swift-stdlib --product "$1" 2>&1) || { echo "$output" >&2; exit 1; }
 }
 build burrow-document-portal
 build burrow-bench
-bin=$(swift build -c release --show-bin-path)
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 upstream=/usr/libexec/xdg-document-portal
 upstream_store=/usr/libexec/xdg-permission-store
 for tool in "$upstream" "$upstream_store"; do

@@ -10,9 +10,10 @@ set -eu
 calls=${1:-5000}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-swift build -c release --product burrow-permission-store >/dev/null
-swift build -c release --product burrow-bench >/dev/null 2>&1 || swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+# Linked as scripts/setup.sh installs it: the Swift runtime static.
+swift build -c release --static-swift-stdlib --product burrow-permission-store >/dev/null
+swift build -c release --static-swift-stdlib --product burrow-bench >/dev/null
+bin=$(swift build -c release --static-swift-stdlib --show-bin-path)
 upstream=/usr/libexec/xdg-permission-store
 [ -x "$upstream" ] || { echo "bench: $upstream missing (apt-get install xdg-desktop-portal)" >&2; exit 1; }
 

@@ -6,8 +6,9 @@
 #
 #   bench/spawn.sh [CALLS]      (default 20 calls per measurement, after 2 warm-up calls)
 #
-# SWIFT_BUILD_FLAGS=--static-swift-stdlib measures burrow as scripts/setup.sh
-# installs it (a launcher that starts faster: no Swift libraries to load).
+# burrow is built as scripts/setup.sh installs it, the Swift runtime static
+# (SWIFT_BUILD_FLAGS replaces --static-swift-stdlib, e.g. SWIFT_BUILD_FLAGS=
+# for the shared runtime).
 #
 # Both portals identify their caller through /proc/PID/root/.flatpak-info,
 # so the caller (bench/spawn-client.c, compiled here against sd-bus) runs in
@@ -75,9 +76,9 @@ trap 'exit 130' INT TERM
 # Built one product at a time (as the other bench scripts do); the log is
 # shown only if the build fails.
 for product in burrow-flatpak-portal burrow burrow-cli; do
-    swift build -c release ${SWIFT_BUILD_FLAGS:-} --product $product >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+    swift build -c release ${SWIFT_BUILD_FLAGS---static-swift-stdlib} --product $product >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
 done
-bin=$(swift build -c release ${SWIFT_BUILD_FLAGS:-} --show-bin-path)
+bin=$(swift build -c release ${SWIFT_BUILD_FLAGS---static-swift-stdlib} --show-bin-path)
 
 # The caller: a small sd-bus program, run inside the app's sandbox.
 gcc -O2 -Wall -o "$work/spawn-client" bench/spawn-client.c $(pkg-config --cflags --libs libsystemd)
