@@ -53,7 +53,8 @@ let package = Package(
         cModule("CSeccomp", pkgConfig: "libseccomp", apt: "libseccomp-dev"),
         cModule("CSQLite", pkgConfig: "sqlite3", apt: "libsqlite3-dev"),
         cModule("CLinux", apt: "linux-libc-dev"),
-        cModule("CGIO", pkgConfig: "gio-unix-2.0", apt: "libglib2.0-dev"),
+        // GIO, opened with dlopen at first use (see its header): not linked.
+        .target(name: "GIOLoader"),
         cModule("CSodium", pkgConfig: "libsodium", apt: "libsodium-dev"),
         cModule("CCurl", pkgConfig: "libcurl", apt: "libcurl4-gnutls-dev"),
 
@@ -125,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "launcher",
             dependencies: [
-                "PortalCommon", "PermissionData", "Runtime", "Installer", "LaunchCommands", "CGIO",
+                "PortalCommon", "PermissionData", "Runtime", "Installer", "LaunchCommands", "GIOLoader",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -165,11 +166,11 @@ let package = Package(
         ),
         // `burrow-desktop-portal`: FileChooser, OpenURI, Print and the host
         // Registry, dispatched to backends found through `.portal` files; the
-        // importer of CGIO besides burrow-cli's prompt (content types of file filters).
+        // user of GIOLoader besides burrow-cli's prompt (content types of file filters).
         .executableTarget(
             name: "DesktopPortal",
             dependencies: [
-                "PortalCommon", "CGIO", "CLinux",
+                "PortalCommon", "CGLib", "GIOLoader", "CLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,4 +1,4 @@
-internal import CGIO
+internal import CGLib
 internal import CLinux
 import Dispatch
 import Glibc
