@@ -86,6 +86,20 @@ struct InstallCommandTests {
         #expect(try await scratch.run("list").stdout.isEmpty)
     }
 
+    /// An installation moved to another disk and linked back in place
+    /// (~/.local/share/burrow -> /data/burrow) is used through the link.
+    @Test func anInstallationBehindALinkIsUsedThroughIt() async throws {
+        let scratch = try await Scratch()
+        try FileManager.default.createDirectory(atPath: scratch.root.path + "/elsewhere", withIntermediateDirectories: false)
+        #expect(symlink(scratch.root.path + "/elsewhere", scratch.root.path + "/user") == 0)
+        try await scratch.publish()
+        let install = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
+        #expect(install.status == 0, "\(install)")
+        #expect(try await scratch.run("list").lines.count == 2)
+        #expect(FileManager.default.isExecutableFile(
+            atPath: scratch.root.path + "/elsewhere/app/org.example.Hello/\(Self.arch)/stable/active/files/bin/hello"))
+    }
+
     @Test func installsOverHTTPFromAStaticWebServer() async throws {
         let scratch = try await Scratch()
         // Export first, then serve the repository with python's http.server.

@@ -13,16 +13,19 @@ package enum FileSystem {
 
     /// `mkdir -p` with mode 0755 for every directory it creates. The mode is
     /// set explicitly (not left to the umask) because a system installation
-    /// must be readable by every user.
+    /// must be readable by every user. Existing components may be links to
+    /// directories, as `mkdir -p` allows: users move an installation to
+    /// another disk that way (~/.local/share/burrow -> /data/burrow).
     package static func makeDirectories(_ path: String) throws(InstallerError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
+            var info = stat()
             if mkdir(current, 0o755) == 0 {
                 _ = chmod(current, 0o755)
             } else if errno != EEXIST {
                 throw fail("cannot create directory", current)
-            } else if !isDirectory(current) {
+            } else if stat(current, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
                 throw fail("cannot create directory", current, errno: ENOTDIR)
             }
         }
