@@ -11,6 +11,12 @@ extension Installation {
         try await BlockingWork.run { try install(ref, from: remote, progress: progress) }
     }
 
+    public func install(
+        _ refs: [FlatpakRef], from remote: String, progress: (@Sendable (PullProgress) -> Void)? = nil
+    ) async throws -> [Deployment] {
+        try await BlockingWork.run { try install(refs, from: remote, progress: progress) }
+    }
+
     public func update(_ ref: FlatpakRef, progress: (@Sendable (PullProgress) -> Void)? = nil) async throws
         -> UpdateResult
     {

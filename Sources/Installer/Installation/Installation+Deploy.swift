@@ -12,18 +12,36 @@ extension Installation {
     public func install(
         _ ref: FlatpakRef, from remote: String, progress: ((PullProgress) -> Void)? = nil
     ) throws -> Deployment {
+        try install([ref], from: remote, progress: progress)[0]
+    }
+
+    /// Installs `refs` from `remote`, deployed in the order given (a
+    /// runtime before the apps that need it): one pull fetches them all —
+    /// one fetcher, one repository transaction and its sync, instead of
+    /// one each — then each is deployed as `install(_:from:)` does. As in a
+    /// Flatpak transaction, what was fetched and verified before a failure
+    /// is still deployed (a runtime whose app turns out badly signed stays
+    /// installed), then the failure is reported.
+    @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
+    public func install(
+        _ refs: [FlatpakRef], from remote: String, progress: ((PullProgress) -> Void)? = nil
+    ) throws -> [Deployment] {
         try withChangeLock {
             let repository = try openOrCreateRepository()
             guard repository.remoteNames.contains(remote) else {
                 throw InstallerError(.unknownRemote, "no remote named \(remote.debugDescription)")
             }
-            if try activeCommit(of: ref) != nil {
+            for ref in refs where try activeCommit(of: ref) != nil {
                 throw InstallerError(.alreadyInstalled, "\(ref) is already installed")
             }
-            let commit = try pull(ref, from: remote, into: repository, progress: progress)
-            let deployment = try deploy(ref, commit: commit, origin: remote, repository: repository)
+            let pulled = pull(refs, from: remote, into: repository, progress: progress)
+            var deployments: [Deployment] = []
+            for (ref, commit) in zip(refs, pulled.commits) {
+                deployments.append(try deploy(ref, commit: commit, origin: remote, repository: repository))
+            }
             try sweepRemovedDeployments()
-            return deployment
+            if let failure = pulled.failure { throw failure }
+            return deployments
         }
     }
 
@@ -40,7 +58,9 @@ extension Installation {
             guard let origin = current.origin else {
                 throw InstallerError(.unknownRemote, "\(ref) has no recorded origin to update from")
             }
-            let commit = try pull(ref, from: origin, into: repository, progress: progress)
+            let pulled = pull([ref], from: origin, into: repository, progress: progress)
+            if let failure = pulled.failure { throw failure }
+            let commit = pulled.commits[0]
             if commit == current.commit { return .upToDate(current) }
             let deployment = try deploy(ref, commit: commit, origin: origin, repository: repository)
             try sweepRemovedDeployments()
@@ -88,20 +108,32 @@ extension Installation {
 
     // MARK: - Steps
 
-    /// Fetches `ref` from `remote` and returns the commit it now points at
-    /// (verified first when the remote requires ed25519 signatures).
+    /// Fetches `refs` from `remote`: the commits they now point at, in the
+    /// same order, for a prefix of `refs` — all of them, or those fetched
+    /// before `failure`. Each is verified first when the remote requires
+    /// ed25519 signatures (one pull per ref: each commit is checked before
+    /// the next is fetched); otherwise one pull fetches them all.
     private func pull(
-        _ ref: FlatpakRef, from remote: String, into repository: OSTreeRepository,
+        _ refs: [FlatpakRef], from remote: String, into repository: OSTreeRepository,
         progress: ((PullProgress) -> Void)?
-    ) throws -> String {
-        if let keys = try repository.remoteEd25519Keys(remote) {
-            return try pullSigned(ref, from: remote, keys: keys, into: repository, progress: progress)
+    ) -> (commits: [String], failure: (any Error)?) {
+        var commits: [String] = []
+        do {
+            if let keys = try repository.remoteEd25519Keys(remote) {
+                for ref in refs { commits.append(try pullSigned(ref, from: remote, keys: keys, into: repository, progress: progress)) }
+                return (commits, nil)
+            }
+            try repository.pull(from: remote, options: PullOptions(refs: refs.map(\.description)), progress: progress)
+            for ref in refs {
+                guard let commit = try repository.resolve("\(remote):\(ref)") else {
+                    throw InstallerError(.invalidContent, "pulling \(ref) from \(remote) left no ref behind")
+                }
+                commits.append(commit)
+            }
+            return (commits, nil)
+        } catch {
+            return (commits, error)
         }
-        try repository.pull(from: remote, options: PullOptions(refs: [ref.description]), progress: progress)
-        guard let commit = try repository.resolve("\(remote):\(ref)") else {
-            throw InstallerError(.invalidContent, "pulling \(ref) from \(remote) left no ref behind")
-        }
-        return commit
     }
 
     /// Deploys `commit` of `ref` and makes it active.

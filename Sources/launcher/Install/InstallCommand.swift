@@ -107,10 +107,12 @@ struct InstallCommand: AsyncParsableCommand {
             guard answer.isEmpty || answer == "y" || answer == "yes" else { throw CLIError("nothing was installed") }
         }
 
-        for ref in plan {
-            let progress = ProgressLine("Installing \(ref.id)", quiet: noninteractive)
-            let deployment = try await installation.install(ref, from: remote, progress: progress.reporter)
-            if !noninteractive { print("Installed \(ref) (commit \(deployment.commit.prefix(12)))") }
+        // One pull for the whole plan (a runtime and its app share a fetch
+        // and a repository transaction), then one deploy each, in order.
+        let progress = ProgressLine("Installing \(plan.map(\.id.rawValue).joined(separator: ", "))", quiet: noninteractive)
+        let deployments = try await installation.install(plan, from: remote, progress: progress.reporter)
+        if !noninteractive {
+            for (ref, deployment) in zip(plan, deployments) { print("Installed \(ref) (commit \(deployment.commit.prefix(12)))") }
         }
     }
 }
