@@ -158,6 +158,27 @@ struct SecurityBatteryTests {
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: appDirectory + "/.ssh")) == home + "/.ssh")
     }
 
+    /// The launcher makes ~/.var/app/ID/cache/tmp and the like at every
+    /// start; a link the app planted there must not make it create
+    /// directories elsewhere on the host.
+    @Test func aLinkPlantedInTheAppDirectoryCreatesNothingElsewhere() async throws {
+        let (scratch, environment) = try await RunCommandTests.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let home = environment["HOME"]!
+        let appDirectory = home + "/.var/app/org.example.Hello", target = home + "/Documents"
+        for path in [home + "/.var", home + "/.var/app", appDirectory, target] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            chown(path, RunCommandTests.uid, RunCommandTests.uid)
+        }
+        #expect(symlink(target, appDirectory + "/cache") == 0)
+        lchown(appDirectory + "/cache", RunCommandTests.uid, RunCommandTests.uid)
+
+        let run = try await RunCommandTests.runAsNobody(["run", "org.example.Hello"], environment: environment)
+        #expect(run.status == 1, "\(run)")
+        #expect(run.stderr.contains(appDirectory + "/cache") && run.stderr.contains("symbolic link"), "\(run)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: target).isEmpty, "nothing was made through the link")
+    }
+
     @Test func bwrapOptionsInAppArgumentsReachTheAppVerbatim() async throws {
         let (scratch, environment) = try await RunCommandTests.prepare()
         defer { withExtendedLifetime(scratch) {} }

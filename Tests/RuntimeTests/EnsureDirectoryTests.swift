@@ -45,6 +45,18 @@ struct EnsureDirectoryTests {
         #expect(throws: SandboxError.self) { try FileSystem.ensureDirectory(scratch.sub("file/below"), mode: 0o700) }
     }
 
+    @Test func insideABaseLinksAreNotFollowed() throws {
+        let scratch = try Scratch()
+        #expect(mkdir(scratch.sub("app"), 0o700) == 0)
+        #expect(mkdir(scratch.sub("elsewhere"), 0o700) == 0)
+        #expect(symlink(scratch.sub("elsewhere"), scratch.sub("app/cache")) == 0)
+        #expect(throws: SandboxError.self) { try FileSystem.ensureDirectory("cache/tmp", inside: scratch.sub("app"), mode: 0o700) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.sub("elsewhere")).isEmpty)
+        try FileSystem.ensureDirectory("data/deep/er", inside: scratch.sub("app"), mode: 0o700)
+        #expect(FileSystem.isDirectory(scratch.sub("app/data/deep/er")))
+        #expect(throws: SandboxError.self) { try FileSystem.ensureDirectory("data/../../x", inside: scratch.sub("app"), mode: 0o700) }
+    }
+
     /// Read, not set and restored: other tests create files meanwhile.
     private func currentUmask() -> mode_t {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""

@@ -146,8 +146,15 @@ public struct AppLaunch: Sendable {
         input.fileBinds = request.fileBinds
         input.parentNamespaces = request.parentNamespaces
         let hostPaths = LauncherHostPaths(appDirectory: input.appDataDirectory)
+        // The app writes inside its own data directory: what is made in
+        // there is made without following links it may have planted.
+        let appDirectory = input.appDataDirectory
         for directory in SandboxPlan.hostDirectories(for: input, hostPaths: hostPaths) {
-            try FileSystem.ensureDirectory(directory, mode: 0o700)
+            if directory.hasPrefix(appDirectory + "/") {
+                try FileSystem.ensureDirectory(String(directory.dropFirst(appDirectory.count + 1)), inside: appDirectory, mode: 0o700)
+            } else {
+                try FileSystem.ensureDirectory(directory, mode: 0o700)
+            }
         }
         let plan = try SandboxPlan(input, hostPaths: hostPaths)
         let instance = try InstanceRecord.create(id: instanceID, info: infoBytes, runtimeDirectory: user.runtimeDirectory)

@@ -32,11 +32,12 @@ package enum FileSystem {
     }
 
     /// `mkdir -p` for the launcher's own directories (the app's data
-    /// directories, instance and proxy directories): missing ones are
-    /// created with `mode` (less the umask), existing ones — followed if
-    /// they are links, as users do to move an app's data — are left as they
-    /// are. An existing directory costs one mkdir and one stat; this runs at
-    /// every launch.
+    /// directory, instance and proxy directories): missing ones are created
+    /// with `mode` (less the umask), existing ones — followed if they are
+    /// links, as `mkdir -p` does — are left as they are. An existing
+    /// directory costs one mkdir and one stat; this runs at every launch.
+    /// Never for paths inside a directory an app can write: see
+    /// `ensureDirectory(_:inside:mode:)`.
     static func ensureDirectory(_ path: String, mode: mode_t) throws(SandboxError) {
         if mkdir(path, mode) == 0 { return }
         var code = errno
@@ -49,6 +50,41 @@ package enum FileSystem {
         if code == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return }
         if code == EEXIST { code = ENOTDIR }
         throw SandboxError("cannot create directory \(path): \(String(cString: strerror(code)))")
+    }
+
+    /// `ensureDirectory` for `relative` inside `base`, a directory the app
+    /// can write (its ~/.var/app/ID): walked one component at a time from
+    /// `base` with mkdirat and openat(O_NOFOLLOW), so a link the app planted
+    /// there cannot make the launcher create directories elsewhere on the
+    /// host. A link on the way is refused (the sandbox's binds refuse it too).
+    static func ensureDirectory(_ relative: String, inside base: String, mode: mode_t) throws(SandboxError) {
+        var fd = open(base, burrow_o_path | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw SandboxError("cannot open \(base): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var reached = base
+        for component in relative.split(separator: "/") {
+            let name = String(component)
+            reached += "/" + name
+            guard name != "..", name != "." else { throw SandboxError("refusing to create \(reached): not a plain path") }
+            if mkdirat(fd, name, mode) != 0 && errno != EEXIST {
+                throw SandboxError("cannot create directory \(reached): \(String(cString: strerror(errno)))")
+            }
+            let next = openat(fd, name, burrow_o_path | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard next >= 0 else {
+                var reason = String(cString: strerror(errno))
+                var info = stat()
+                if fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 {
+                    if info.st_mode & S_IFMT == S_IFLNK {
+                        reason = "it is a symbolic link, which is not followed inside the app's directory"
+                    } else if info.st_mode & S_IFMT != S_IFDIR {
+                        reason = "it is not a directory"
+                    }
+                }
+                throw SandboxError("cannot create directory \(reached): \(reason)")
+            }
+            close(fd)
+            fd = next
+        }
     }
 
     package static func exists(_ path: String) -> Bool {
