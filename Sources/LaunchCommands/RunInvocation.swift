@@ -32,7 +32,12 @@ package struct RunInvocation: Equatable, Sendable {
         request.forwarded = Set(spawn.forwardFD)
         if noA11yBus { request.accessibility = nil }
         let launch = try await AppLaunch.prepare(request)
-        try spawn.reportInstance(launch.instance.id)
+        do {
+            try spawn.reportInstance(launch.instance.id)
+        } catch {
+            launch.instance.discard()
+            throw error
+        }
         try launch.exec()
     }
 

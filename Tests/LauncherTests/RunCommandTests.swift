@@ -158,6 +158,19 @@ struct RunCommandTests {
         #expect(status.lines == ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"])
     }
 
+    @Test func aLaunchThatFailsAfterPlanningLeavesNoRecord() async throws {
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        // Descriptor 200 is not open: reporting the instance id fails after
+        // the instance directory and the proxy's were made.
+        let failed = try await Self.runAsNobody(["run", "--instance-id-fd=200", "org.example.Hello"], environment: environment)
+        #expect(failed.status == 1, "\(failed)")
+        let runtime = environment["XDG_RUNTIME_DIR"]!
+        let records = (try? FileManager.default.contentsOfDirectory(atPath: runtime + "/.flatpak")) ?? []
+        #expect(records.filter { $0.allSatisfy(\.isNumber) }.isEmpty, "\(records)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: runtime + "/.dbus-proxy")) ?? []).isEmpty)
+    }
+
     @Test func unknownAppIsOneClearError() async throws {
         // The scratch tree lives as long as the test: its deinit deletes it.
         let (scratch, environment) = try await Self.prepare()

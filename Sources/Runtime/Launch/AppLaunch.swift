@@ -188,8 +188,13 @@ public struct AppLaunch: Sendable {
 
     /// Becomes bwrap (as `flatpak run` does): bwrap's pid is ours.
     public func exec() throws -> Never {
-        try instance.recordPID(getpid())
-        try SandboxExec.replaceProcess(with: commandLine, descriptors: descriptors, forwarded: forwarded)
+        do {
+            try instance.recordPID(getpid())
+            try SandboxExec.replaceProcess(with: commandLine, descriptors: descriptors, forwarded: forwarded)
+        } catch {
+            instance.discard()
+            throw error
+        }
     }
 }
 
@@ -207,7 +212,13 @@ extension AppLaunch {
             table[target] = UnixFD(takingOwnershipOf: null)
         }
         // bwrap gets no variables of the app's: only what it needs to run.
-        let pid = try SandboxExec.spawn(commandLine, descriptors: table, environment: ["PATH": "/usr/bin:/bin"])
+        let pid: Int32
+        do {
+            pid = try SandboxExec.spawn(commandLine, descriptors: table, environment: ["PATH": "/usr/bin:/bin"])
+        } catch {
+            instance.discard()
+            throw error
+        }
         try instance.recordPID(pid)
         return pid
     }

@@ -81,12 +81,12 @@ public struct InstanceRecord: Sendable {
                   let infoBytes = FileManager.default.contents(atPath: directory + "/info"),
                   let info = try? FlatpakInfo(parsing: Array(infoBytes), fileName: directory + "/info")
             else { continue }
-            guard let command = liveCommand(of: pid) else {
+            guard !hasEnded(directory, pid: pid) else {
                 remove(id: name, runtimeDirectory: runtimeDirectory)
                 continue
             }
             // A launcher that has not exec'd bwrap yet: starting, not listed.
-            guard command == "bwrap" else { continue }
+            guard command(of: pid) == "bwrap" else { continue }
             result.append(Running(id: name, bwrapPID: pid, childPID: childPID(directory + "/bwrapinfo.json"), info: info))
         }
         // An app's shared /dev/shm (per-app-dev-shm) goes with its last instance.
@@ -100,24 +100,49 @@ public struct InstanceRecord: Sendable {
     /// Removes the records of sandboxes that have ended, as Flatpak does
     /// whenever it allocates an instance id, so that the records (and the
     /// proxy directories) of apps that have exited do not pile up until
-    /// someone runs `ps`. Reads only each record's pid.
+    /// someone runs `ps`. Reads only each record's pid (or lock).
     static func removeEnded(runtimeDirectory: String) {
         let base = base(runtimeDirectory: runtimeDirectory)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.allSatisfy(\.isNumber) {
-            guard let pidText = try? String(contentsOfFile: base + "/" + name + "/pid", encoding: .utf8),
-                  let pid = pidText.split(whereSeparator: \.isWhitespace).first.flatMap({ Int32($0) }),
-                  liveCommand(of: pid) == nil else { continue }
-            remove(id: name, runtimeDirectory: runtimeDirectory)
+            let directory = base + "/" + name
+            let pid = (try? String(contentsOfFile: directory + "/pid", encoding: .utf8))
+                .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) } }
+            if hasEnded(directory, pid: pid) { remove(id: name, runtimeDirectory: runtimeDirectory) }
         }
     }
 
-    /// What a record's process runs, or nil when the sandbox has ended.
-    /// `burrow run` records its own pid just before it execs bwrap, so a
-    /// record whose process is still the launcher is starting, not stale;
-    /// a pid now running anything else was reused.
-    private static func liveCommand(of pid: Int32) -> Substring? {
+    /// Whether the sandbox a record describes has ended.
+    ///
+    /// `flatpak run` keeps its instances here too, each holding a read lock
+    /// on INSTANCE/.ref while it runs; by Flatpak's own rule such a record
+    /// has ended once nobody holds the lock and the file is over 3 s old (a
+    /// new instance creates it just before locking it). burrow's records
+    /// have no .ref and name bwrap's pid: `burrow run` records its own pid
+    /// just before it execs bwrap, so a process that is still the launcher
+    /// is starting, not gone; a pid now running anything else was reused.
+    /// A record with neither (being created) has not ended.
+    private static func hasEnded(_ directory: String, pid: Int32?) -> Bool {
+        let lock = open(directory + "/.ref", O_RDWR | O_CLOEXEC | O_NOFOLLOW)
+        if lock >= 0 {
+            defer { close(lock) }
+            var status = stat()
+            var probe = flock()
+            probe.l_type = Int16(F_WRLCK)
+            probe.l_whence = Int16(SEEK_SET)
+            return fstat(lock, &status) == 0 && status.st_mtim.tv_sec + 3 < time(nil)
+                && fcntl(lock, F_GETLK, &probe) == 0 && probe.l_type == Int16(F_UNLCK)
+        }
+        guard let pid else { return false }
         let command = command(of: pid)
-        return command == "burrow" || command == "burrow-cli" || command == "bwrap" ? command : nil
+        return command != "burrow" && command != "burrow-cli" && command != "bwrap"
+    }
+
+    /// Removes this record and its proxy directory: for a launch that
+    /// failed before its sandbox started (nothing else would remove a
+    /// record that never got a pid).
+    public func discard() {
+        let runtimeDirectory = String(directory.dropLast("/.flatpak/".count + id.count))
+        Self.remove(id: id, runtimeDirectory: runtimeDirectory)
     }
 
     static func remove(id: String, runtimeDirectory: String) {
