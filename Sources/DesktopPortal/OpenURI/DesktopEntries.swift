@@ -38,6 +38,11 @@ struct DesktopEntries: Sendable {
 
     private var gio: BurrowGIO? { burrow_gio()?.pointee }
 
+    /// Why GIO could not be loaded, or nil when it is there. Without it
+    /// every content type is application/octet-stream, so callers that
+    /// decide what may be opened on the host must refuse instead.
+    var unavailable: String? { burrow_gio_error().map { String(cString: $0) } }
+
     /// Whether `id.desktop` is installed (and not hidden by TryExec).
     func exists(_ id: String) -> Bool {
         guard let gio, let info = gio.desktop_app_info_new(id + ".desktop") else { return false }

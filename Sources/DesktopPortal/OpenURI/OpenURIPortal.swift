@@ -118,6 +118,10 @@ struct OpenURIPortal {
             let target = Target(uri: FileURI.make(folder), path: folder, scheme: "file", contentType: "inode/directory")
             return try await open(call, caller: caller, target: target, options: parsed, rawOptions: options)
         }
+        // Fail closed: without GIO no file looks executable.
+        if let reason = entries.unavailable {
+            throw .failed("cannot tell what \(file.hostPath) is, so it is not opened: \(reason)")
+        }
         let (contentType, runnable) = await entries.run { entries -> (String, Bool) in
             let type = file.isDirectory ? "inode/directory"
                 : entries.contentType(fileName: FileURI.split(file.hostPath).name, head: file.head)

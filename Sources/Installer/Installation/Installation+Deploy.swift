@@ -18,10 +18,12 @@ extension Installation {
     /// Installs `refs` from `remote`, deployed in the order given (a
     /// runtime before the apps that need it): one pull fetches them all —
     /// one fetcher, one repository transaction and its sync, instead of
-    /// one each — then each is deployed as `install(_:from:)` does. As in a
-    /// Flatpak transaction, what was fetched and verified before a failure
-    /// is still deployed (a runtime whose app turns out badly signed stays
-    /// installed), then the failure is reported.
+    /// one each — then each is deployed as `install(_:from:)` does. From a
+    /// remote with ed25519 keys the refs are fetched and verified one by
+    /// one, and as in a Flatpak transaction those verified before a failure
+    /// are still deployed (a runtime whose app turns out badly signed stays
+    /// installed) before the failure is reported; otherwise the one pull
+    /// succeeds or fails as a whole.
     @available(*, noasync, message: "blocks until done; use the async overload or call it from a thread of its own")
     public func install(
         _ refs: [FlatpakRef], from remote: String, progress: ((PullProgress) -> Void)? = nil
