@@ -9,8 +9,12 @@
 /// and its arguments. Anything else — help, short options, unknown or
 /// repeated single options, `--`, empty values — answers nil and the caller
 /// hands the command line to ArgumentParser, which stays the one authority
-/// on syntax, help and errors. QuickParseTests checks that every option
-/// here parses exactly as ArgumentParser parses it.
+/// on syntax, help and errors. RunQuickParseTests checks that every option
+/// here parses exactly as ArgumentParser parses it. One difference is
+/// deliberate: after the app id every word is the app's, while
+/// ArgumentParser still looks for `--generate-completion-script` there and
+/// rejects malformed words such as `---x`; the quick parse passes them on,
+/// as `run` promises.
 extension RunInvocation {
     package static func quickParse(_ arguments: some Collection<String>) -> RunInvocation? {
         var parsed = RunInvocation(command: nil, branch: nil, arch: nil, cwd: nil, noA11yBus: false,

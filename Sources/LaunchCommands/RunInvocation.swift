@@ -12,8 +12,8 @@ package struct RunInvocation: Equatable, Sendable {
     var noA11yBus: Bool
     var permissions: ContextFlags
     var spawn: SpawnFlags
-    var app: String
-    var arguments: [String]
+    package var app: String
+    package var arguments: [String]
 
     package func run() async throws {
         var pattern = try RefPattern(app, kind: .app)

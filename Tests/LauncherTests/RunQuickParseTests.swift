@@ -74,6 +74,17 @@ struct RunQuickParseTests {
         }
     }
 
+    /// Where the quick parse is meant to differ: ArgumentParser still reads
+    /// these after the app id (a completion script instead of the app, or
+    /// an "unknown option" error); for run everything there is the app's.
+    @Test func afterTheAppEvenArgumentParsersOwnWordsAreTheApps() throws {
+        for tail in [["--generate-completion-script", "bash"], ["---x"], ["-=x"]] {
+            let quick = try #require(RunInvocation.quickParse(["org.example.App"] + tail))
+            #expect(quick.arguments == tail)
+            #expect(quick != Self.reference(["org.example.App"] + tail), "ArgumentParser reads \(tail) differently")
+        }
+    }
+
     @Test func whatItDoesNotReadIsLeftToArgumentParser() {
         let lines: [[String]] = [
             [], ["--help"], ["-h"], ["--version"], ["--", "org.example.App"],
