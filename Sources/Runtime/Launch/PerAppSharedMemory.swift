@@ -21,6 +21,9 @@ enum PerAppSharedMemory {
     static func open(appID: AppID, runtimeDirectory: String) throws -> UnixFD {
         let record = recordDirectory(runtimeDirectory: runtimeDirectory, appID: appID)
         try FileSystem.makeDirectories(record)
+        // makeDirectories follows links (installations may be moved); this
+        // directory is ours alone, and a link in its place is refused.
+        guard FileSystem.isDirectory(record) else { throw SandboxError("\(record) is not a plain directory") }
         let lock = Glibc.open(record + "/dev-shm.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard lock >= 0 else { throw SandboxError("cannot lock \(record)/dev-shm.lock: \(String(cString: strerror(errno)))") }
         defer { close(lock) }  // closing releases the flock
