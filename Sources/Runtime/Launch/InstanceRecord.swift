@@ -146,8 +146,8 @@ public struct InstanceRecord: Sendable {
     }
 
     static func remove(id: String, runtimeDirectory: String) {
-        try? FileManager.default.removeItem(atPath: base(runtimeDirectory: runtimeDirectory) + "/" + id)
-        try? FileManager.default.removeItem(atPath: SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: id))
+        FileSystem.removeFlatDirectory(base(runtimeDirectory: runtimeDirectory) + "/" + id)
+        FileSystem.removeFlatDirectory(SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: id))
     }
 
     /// What `pid` runs now (pids are reused), or nil when it is gone.

@@ -1,4 +1,5 @@
 internal import CLinux
+import FoundationEssentials
 import Glibc
 import PortalCommon
 
@@ -85,6 +86,27 @@ package enum FileSystem {
             close(fd)
             fd = next
         }
+    }
+
+    /// Removes a directory of plain entries (an instance record, a proxy
+    /// directory) with one unlinkat each: launches remove the previous
+    /// run's record, and FileManager.removeItem stats its way through the
+    /// tree first. Anything unexpected inside (a subdirectory) is left to
+    /// FileManager. Best effort, as a clean-up.
+    static func removeFlatDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0, let stream = fdopendir(fd) else {
+            if fd >= 0 { close(fd) }
+            return
+        }
+        var nested = false
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            if unlinkat(fd, name, 0) != 0 && errno == EISDIR { nested = true }
+        }
+        closedir(stream)
+        if rmdir(path) != 0 && nested { try? FileManager.default.removeItem(atPath: path) }
     }
 
     package static func exists(_ path: String) -> Bool {
