@@ -24,11 +24,20 @@ printf '#!/bin/sh\nexit 0\n' >"$work/build/app/files/bin/hello"
 export BURROW_USER_DIR="$work/burrow-user" FLATPAK_USER_DIR="$work/flatpak-user"
 export HOME="$work/home" XDG_RUNTIME_DIR="$work/run"
 mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+# A tmpfs, as /run/user/UID is on a systemd system: both launchers write
+# their instance records there at every start, and on this machine's
+# journal-less ext4 the bench's own churn of freed inodes would otherwise
+# slow each file they create (see bench/install.sh).
+if mount -t tmpfs -o mode=0700 burrow-bench-run "$XDG_RUNTIME_DIR" 2>/dev/null; then
+    runtime_fs=tmpfs
+else
+    runtime_fs="$(stat -f -c %T "$XDG_RUNTIME_DIR") (mounting a tmpfs needs root)"
+fi
 # In a process group of its own: what it activates (flatpak's session
 # helper, portals, the accessibility bus) is stopped with it, as a group.
 setsid dbus-daemon --session --nofork --print-address=1 --address="unix:path=$XDG_RUNTIME_DIR/bus" >"$work/bus.addr" 2>/dev/null &
 bus_pid=$!
-trap 'kill -TERM -$bus_pid 2>/dev/null; sleep 0.2; kill -KILL -$bus_pid 2>/dev/null; rm -rf "$work"' EXIT INT TERM
+trap 'kill -TERM -$bus_pid 2>/dev/null; sleep 0.2; kill -KILL -$bus_pid 2>/dev/null; umount -l "$XDG_RUNTIME_DIR/doc" "$XDG_RUNTIME_DIR" 2>/dev/null; rm -rf --one-file-system "$work"' EXIT INT TERM
 while [ ! -s "$work/bus.addr" ]; do sleep 0.01; done
 export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/bus.addr")"
 "$burrow" remote-add --no-gpg-verify demo "file://$work/repo"
@@ -37,6 +46,7 @@ flatpak --user remote-add --no-gpg-verify demo "file://$work/repo"
 flatpak --user install -y --noninteractive demo org.example.Hello >/dev/null
 runtime_files="$BURROW_USER_DIR/runtime/org.example.Platform/$(uname -m)/stable/active/files"
 
+echo "XDG_RUNTIME_DIR on $runtime_fs"
 hyperfine --runs "$runs" --warmup 3 --style basic -N --export-json "$work/launch.json" \
     -n burrow "$burrow run org.example.Hello" \
     -n flatpak "flatpak run org.example.Hello" \

@@ -59,7 +59,7 @@ cleanup() {
     # p11-kit server) is found by the temporary directory, unique to this
     # run, on its command line.
     for proc in /proc/[0-9]*; do
-        case $(tr '\0' ' ' <"$proc/cmdline" 2>/dev/null) in
+        case $(tr '\0' ' ' 2>/dev/null <"$proc/cmdline") in
             *"$work/"*) kill -KILL "${proc#/proc/}" 2>/dev/null || true ;;
         esac
     done
@@ -67,7 +67,7 @@ cleanup() {
     awk -v w="$work" 'index($2, w "/") == 1 { print $2 }' /proc/self/mounts | sort -r | while read -r mount; do
         fusermount3 -u -z "$mount" 2>/dev/null || umount -l "$mount" 2>/dev/null || true
     done
-    rm -rf "$work"
+    rm -rf --one-file-system "$work"
     exit $status
 }
 trap cleanup EXIT
@@ -94,6 +94,8 @@ examples/hello/make-build-dirs.sh "$work/build" stable >/dev/null
 prepare() {
     mkdir -p "$work/$1/home" "$work/$1/run" "$work/$1/bus"
     chmod 700 "$work/$1/run"
+    # A tmpfs, as /run/user/UID is (see bench/launch.sh); as root only.
+    mount -t tmpfs -o mode=0700 burrow-bench-run "$work/$1/run" 2>/dev/null || true
     HOME="$work/$1/home" XDG_RUNTIME_DIR="$work/$1/run" \
         setsid dbus-daemon --session --nofork --print-address=1 --address="unix:path=$work/$1/bus/bus" \
         >"$work/$1/bus.addr" 2>"$work/$1/bus.log" &
