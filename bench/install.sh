@@ -26,7 +26,7 @@ burrow=$(swift build -c release --static-swift-stdlib --show-bin-path)/burrow
 command -v hyperfine >/dev/null || { echo "bench: hyperfine missing (apt-get install hyperfine)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/burrow-bench-install.XXXXXX)
-trap 'umount "$work/tmpfs" 2>/dev/null; rm -rf --one-file-system "$work"' EXIT INT TERM
+trap 'umount "$work/tmpfs" 2>/dev/null || true; rm -rf --one-file-system "$work"' EXIT INT TERM
 examples/hello/make-build-dirs.sh "$work/build" stable >/dev/null
 "$burrow" build-export --runtime "$work/repo" "$work/build/runtime" stable >/dev/null
 "$burrow" build-export "$work/repo" "$work/build/app" stable >/dev/null

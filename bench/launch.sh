@@ -14,7 +14,7 @@ swift build -c release --static-swift-stdlib --product burrow-cli >/dev/null
 burrow=$(swift build -c release --static-swift-stdlib --show-bin-path)/burrow
 
 work=$(mktemp -d /tmp/burrow-bench-launch.XXXXXX)
-trap 'rm -rf "$work"' EXIT INT TERM
+trap 'umount -l "$work/run" 2>/dev/null || true; rm -rf --one-file-system "$work"' EXIT INT TERM
 examples/hello/make-build-dirs.sh "$work/build" stable >/dev/null
 # The app just exits: the launch is what is measured, not the greeting.
 printf '#!/bin/sh\nexit 0\n' >"$work/build/app/files/bin/hello"
@@ -37,7 +37,10 @@ fi
 # helper, portals, the accessibility bus) is stopped with it, as a group.
 setsid dbus-daemon --session --nofork --print-address=1 --address="unix:path=$XDG_RUNTIME_DIR/bus" >"$work/bus.addr" 2>/dev/null &
 bus_pid=$!
-trap 'kill -TERM -$bus_pid 2>/dev/null; sleep 0.2; kill -KILL -$bus_pid 2>/dev/null; umount -l "$XDG_RUNTIME_DIR/doc" "$XDG_RUNTIME_DIR" 2>/dev/null; rm -rf --one-file-system "$work"' EXIT INT TERM
+# Every step may fail (set -e would end the trap there): || true.
+trap 'kill -TERM -$bus_pid 2>/dev/null || true; sleep 0.2; kill -KILL -$bus_pid 2>/dev/null || true
+      umount -l "$XDG_RUNTIME_DIR/doc" 2>/dev/null || true; umount -l "$XDG_RUNTIME_DIR" 2>/dev/null || true
+      rm -rf --one-file-system "$work"' EXIT INT TERM
 while [ ! -s "$work/bus.addr" ]; do sleep 0.01; done
 export DBUS_SESSION_BUS_ADDRESS="$(head -n1 "$work/bus.addr")"
 "$burrow" remote-add --no-gpg-verify demo "file://$work/repo"
