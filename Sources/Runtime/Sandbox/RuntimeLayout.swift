@@ -7,7 +7,7 @@ import Glibc
 public struct RuntimeLayout: Hashable, Sendable {
     /// One entry of the runtime's `etc`.
     public enum EtcEntry: Hashable, Sendable {
-        /// A file or directory, bound read-only at `/etc/NAME`.
+        /// A file or directory: `/etc/NAME` links to `/usr/etc/NAME`.
         case file(String)
         /// A symbolic link, recreated at `/etc/NAME` with the same target.
         case symlink(String, target: String)

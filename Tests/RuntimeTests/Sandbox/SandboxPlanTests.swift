@@ -69,7 +69,7 @@ struct SandboxPlanTests {
             .tmpfs("/run/user/1000", mode: 0o700),
             .roBind(source: "/sys/devices", destination: "/sys/devices"),
             .symlink(target: "../proc/self/mounts", path: "/etc/mtab"),
-            .roBind(source: "/deploy/runtime/files/etc/os-release", destination: "/etc/os-release"),
+            .symlink(target: "/usr/etc/os-release", path: "/etc/os-release"),
             .roBindData(slot: 11, path: "/etc/passwd"), .roBindData(slot: 12, path: "/etc/group"),
             .roBind(source: "/etc/machine-id", destination: "/etc/machine-id"),
             .roBind(source: "/etc/resolv.conf", destination: "/etc/resolv.conf"),
