@@ -8,7 +8,8 @@ import TestSupport
 /// `flatpak run` shares: its live instances must survive burrow's clean-up.
 @Suite("Instance records: what counts as ended")
 struct InstanceRecordTests {
-    /// A Flatpak instance directory: `.ref`, dated `age` seconds ago.
+    /// A Flatpak instance directory: `.ref`, dated `age` seconds ago
+    /// (negative: ahead).
     private func flatpakInstance(_ runtime: String, _ id: String, age: Int) throws -> String {
         let directory = runtime + "/.flatpak/" + id
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -22,7 +23,6 @@ struct InstanceRecordTests {
         let scratch = try Scratch()
         let held = try flatpakInstance(scratch.path, "111", age: 60)
         let released = try flatpakInstance(scratch.path, "222", age: 60)
-        let young = try flatpakInstance(scratch.path, "333", age: 0)
         // As flatpak run does: a read lock (fcntl, so another process's).
         let holder = try ChildProcess("/usr/bin/python3", ["-c", """
             import fcntl, sys, time
@@ -34,6 +34,9 @@ struct InstanceRecordTests {
         // before it execs bwrap): the lock decides, not the process name.
         try AtomicFile.write("\(holder.pid)\n", to: held + "/pid")
 
+        // Dated ahead: "just created" however long the lines above took on
+        // a loaded machine.
+        let young = try flatpakInstance(scratch.path, "333", age: -30)
         InstanceRecord.removeEnded(runtimeDirectory: scratch.path)
         #expect(FileSystem.isDirectory(held), "a running Flatpak instance is kept")
         #expect(!FileSystem.isDirectory(released), "an unlocked, old one is removed")
