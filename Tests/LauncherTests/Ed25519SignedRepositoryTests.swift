@@ -136,7 +136,8 @@ struct Ed25519SignedRepositoryTests {
         let unsigned = try await scratch.run("install", "--noninteractive", "demo", "org.example.Hello")
         #expect(unsigned.status == 1)
         let app = try #require(commits["app"])
-        #expect(unsigned.stderr == "error: commit \(app.prefix(12))… of \(Self.app) is not signed by a trusted ed25519 key (it carries no detached signatures)\n",
+        #expect(unsigned.stderr == "error: commit \(app.prefix(12))… of \(Self.app) is not signed by a trusted ed25519 key (it carries no detached signatures)"
+                + "; installed before it: runtime/org.example.Platform/\(Self.arch)/stable\n",
                 "\(unsigned)")
         // The signed runtime went in first; of the app nothing is deployed,
         // nothing references its commit, and its objects are gone.

@@ -2,6 +2,18 @@ import Glibc
 public import PortalCommon
 public import Runtime
 
+/// An install of several refs that failed after some were deployed: the
+/// failure, and what is installed now (which a bare error would leave the
+/// user to find out with `burrow list`).
+public struct PartialInstallError: Error, CustomStringConvertible {
+    public let installed: [FlatpakRef]
+    public let failure: any Error
+
+    public var description: String {
+        "\(failure); installed before it: \(installed.map(\.description).joined(separator: ", "))"
+    }
+}
+
 extension Installation {
     /// Installs `ref` from `remote`: pulls it into the repository, checks
     /// the commit out as a new deployment and makes it active.
@@ -42,7 +54,10 @@ extension Installation {
                 deployments.append(try deploy(ref, commit: commit, origin: remote, repository: repository))
             }
             try sweepRemovedDeployments()
-            if let failure = pulled.failure { throw failure }
+            if let failure = pulled.failure {
+                guard deployments.isEmpty else { throw PartialInstallError(installed: Array(refs.prefix(deployments.count)), failure: failure) }
+                throw failure
+            }
             return deployments
         }
     }
