@@ -76,17 +76,17 @@ public struct InstanceRecord: Sendable {
         var result: [Running] = []
         for name in names.sorted() where name.allSatisfy(\.isNumber) {
             let directory = base + "/" + name
-            guard let pidText = try? String(contentsOfFile: directory + "/pid", encoding: .utf8),
-                  let pid = pidText.split(whereSeparator: \.isWhitespace).first.flatMap({ Int32($0) }),
+            guard let pid = recordedPID(in: directory),
                   let infoBytes = FileManager.default.contents(atPath: directory + "/info"),
                   let info = try? FlatpakInfo(parsing: Array(infoBytes), fileName: directory + "/info")
             else { continue }
-            guard !hasEnded(directory, pid: pid) else {
+            let command = command(of: pid)
+            guard !hasEnded(directory, pid: pid, command: command) else {
                 remove(id: name, runtimeDirectory: runtimeDirectory)
                 continue
             }
             // A launcher that has not exec'd bwrap yet: starting, not listed.
-            guard command(of: pid) == "bwrap" else { continue }
+            guard command == "bwrap" else { continue }
             result.append(Running(id: name, bwrapPID: pid, childPID: childPID(directory + "/bwrapinfo.json"), info: info))
         }
         // An app's shared /dev/shm (per-app-dev-shm) goes with its last instance.
@@ -105,9 +105,8 @@ public struct InstanceRecord: Sendable {
         let base = base(runtimeDirectory: runtimeDirectory)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.allSatisfy(\.isNumber) {
             let directory = base + "/" + name
-            let pid = (try? String(contentsOfFile: directory + "/pid", encoding: .utf8))
-                .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) } }
-            if hasEnded(directory, pid: pid) { remove(id: name, runtimeDirectory: runtimeDirectory) }
+            let pid = recordedPID(in: directory)
+            if hasEnded(directory, pid: pid, command: pid.flatMap(command(of:))) { remove(id: name, runtimeDirectory: runtimeDirectory) }
         }
     }
 
@@ -120,8 +119,9 @@ public struct InstanceRecord: Sendable {
     /// have no .ref and name bwrap's pid: `burrow run` records its own pid
     /// just before it execs bwrap, so a process that is still the launcher
     /// is starting, not gone; a pid now running anything else was reused.
-    /// A record with neither (being created) has not ended.
-    private static func hasEnded(_ directory: String, pid: Int32?) -> Bool {
+    /// A record with neither (being created) has not ended. `command` is
+    /// what `pid` runs now (nil: gone).
+    private static func hasEnded(_ directory: String, pid: Int32?, command: Substring?) -> Bool {
         let lock = open(directory + "/.ref", O_RDWR | O_CLOEXEC | O_NOFOLLOW)
         if lock >= 0 {
             defer { close(lock) }
@@ -132,9 +132,15 @@ public struct InstanceRecord: Sendable {
             return fstat(lock, &status) == 0 && status.st_mtim.tv_sec + 3 < time(nil)
                 && fcntl(lock, F_GETLK, &probe) == 0 && probe.l_type == Int16(F_UNLCK)
         }
-        guard let pid else { return false }
-        let command = command(of: pid)
+        guard pid != nil else { return false }
         return command != "burrow" && command != "burrow-cli" && command != "bwrap"
+    }
+
+    /// The pid a record names (bwrap's, or the launcher's just before it
+    /// execs bwrap); nil before it is written.
+    private static func recordedPID(in directory: String) -> Int32? {
+        (try? String(contentsOfFile: directory + "/pid", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) } }
     }
 
     /// Removes this record and its proxy directory: for a launch that
@@ -145,9 +151,12 @@ public struct InstanceRecord: Sendable {
         Self.remove(id: id, runtimeDirectory: runtimeDirectory)
     }
 
+    /// With FileSystem.removeTree's fd-relative unlinks: launches remove the
+    /// previous run's record, and FileManager.removeItem stat'ed its way
+    /// through first (~2.5 ms on a Spawn reply). Best effort, as a clean-up.
     static func remove(id: String, runtimeDirectory: String) {
-        FileSystem.removeFlatDirectory(base(runtimeDirectory: runtimeDirectory) + "/" + id)
-        FileSystem.removeFlatDirectory(SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: id))
+        try? FileSystem.removeTree(base(runtimeDirectory: runtimeDirectory) + "/" + id)
+        try? FileSystem.removeTree(SandboxBuses.proxyDirectory(runtimeDirectory: runtimeDirectory, instanceID: id))
     }
 
     /// What `pid` runs now (pids are reused), or nil when it is gone.

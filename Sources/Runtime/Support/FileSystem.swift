@@ -1,5 +1,4 @@
 internal import CLinux
-import FoundationEssentials
 import Glibc
 import PortalCommon
 
@@ -18,39 +17,42 @@ package enum FileSystem {
     /// directories, as `mkdir -p` allows: users move an installation to
     /// another disk that way (~/.local/share/burrow -> /data/burrow).
     package static func makeDirectories(_ path: String) throws(InstallerError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for component in path.split(separator: "/") {
-            current += "/" + component
-            var info = stat()
-            if mkdir(current, 0o755) == 0 {
-                _ = chmod(current, 0o755)
-            } else if errno != EEXIST {
-                throw fail("cannot create directory", current)
-            } else if stat(current, &info) != 0 || info.st_mode & S_IFMT != S_IFDIR {
-                throw fail("cannot create directory", current, errno: ENOTDIR)
-            }
+        if let failure = makePath(path, mode: 0o755, exactMode: true) {
+            throw fail("cannot create directory", failure.path, errno: failure.errno)
         }
     }
 
     /// `mkdir -p` for the launcher's own directories (the app's data
     /// directory, instance and proxy directories): missing ones are created
     /// with `mode` (less the umask), existing ones — followed if they are
-    /// links, as `mkdir -p` does — are left as they are. An existing
-    /// directory costs one mkdir and one stat; this runs at every launch.
-    /// Never for paths inside a directory an app can write: see
-    /// `ensureDirectory(_:inside:mode:)`.
+    /// links, as `mkdir -p` does — are left as they are. Never for paths
+    /// inside a directory an app can write: see `ensureDirectory(_:inside:mode:)`.
     static func ensureDirectory(_ path: String, mode: mode_t) throws(SandboxError) {
-        if mkdir(path, mode) == 0 { return }
+        if let failure = makePath(path, mode: mode, exactMode: false) {
+            throw SandboxError("cannot create directory \(failure.path): \(String(cString: strerror(failure.errno)))")
+        }
+    }
+
+    /// Both `mkdir -p`s: the path itself first, its parent only when that is
+    /// missing, so an existing directory costs one mkdir and one stat (this
+    /// runs at every launch). `exactMode` sets `mode` on what it creates
+    /// regardless of the umask. Nil, or the component that failed and why.
+    private static func makePath(_ path: String, mode: mode_t, exactMode: Bool) -> (path: String, errno: Int32)? {
+        func made(_ path: String) -> Bool {
+            guard mkdir(path, mode) == 0 else { return false }
+            if exactMode { _ = chmod(path, mode) }
+            return true
+        }
+        if made(path) { return nil }
         var code = errno
         if code == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex {
-            try ensureDirectory(String(path[..<slash]), mode: mode)
-            if mkdir(path, mode) == 0 { return }
+            if let failure = makePath(String(path[..<slash]), mode: mode, exactMode: exactMode) { return failure }
+            if made(path) { return nil }
             code = errno
         }
+        guard code == EEXIST else { return (path, code) }
         var info = stat()
-        if code == EEXIST, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR { return }
-        if code == EEXIST { code = ENOTDIR }
-        throw SandboxError("cannot create directory \(path): \(String(cString: strerror(code)))")
+        return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR ? nil : (path, ENOTDIR)
     }
 
     /// `ensureDirectory` for `relative` inside `base`, a directory the app
@@ -86,27 +88,6 @@ package enum FileSystem {
             close(fd)
             fd = next
         }
-    }
-
-    /// Removes a directory of plain entries (an instance record, a proxy
-    /// directory) with one unlinkat each: launches remove the previous
-    /// run's record, and FileManager.removeItem stats its way through the
-    /// tree first. Anything unexpected inside (a subdirectory) is left to
-    /// FileManager. Best effort, as a clean-up.
-    static func removeFlatDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0, let stream = fdopendir(fd) else {
-            if fd >= 0 { close(fd) }
-            return
-        }
-        var nested = false
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            if unlinkat(fd, name, 0) != 0 && errno == EISDIR { nested = true }
-        }
-        closedir(stream)
-        if rmdir(path) != 0 && nested { try? FileManager.default.removeItem(atPath: path) }
     }
 
     package static func exists(_ path: String) -> Bool {
