@@ -39,7 +39,7 @@ extension SandboxPlan {
             try addEtc()
             try addFlatpakInfo()
             addHostResources()
-            try addAppDirectories()
+            addAppDirectories()
             try addExports()
             try addFileBinds()
             addDocumentPortal()

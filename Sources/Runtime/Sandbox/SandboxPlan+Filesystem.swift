@@ -55,12 +55,13 @@ extension SandboxPlan.Builder {
     /// Fixed paths for the app's own directories, as Flatpak provides them:
     /// links into the app's directory, which the sandbox has at its own
     /// path, rather than four more bind mounts (Flatpak's; bwrap re-reads
-    /// /proc/self/mountinfo for each). The directories are still checked
-    /// to be plain ones, as a bind of them would be.
-    mutating func addAppDirectories() throws(SandboxError) {
+    /// /proc/self/mountinfo for each). A link resolves inside the sandbox's
+    /// own view, so nothing here is looked up on the host; the launcher has
+    /// just made these directories (hostDirectories), refusing links on the
+    /// way.
+    mutating func addAppDirectories() {
         let app = input.appDataDirectory
         for (name, destination) in [("cache", "/var/cache"), ("data", "/var/data"), ("config", "/var/config"), ("cache/tmp", "/var/tmp")] {
-            _ = try requiredSource("\(app)/\(name)")
             steps.append(.symlink(target: "\(app)/\(name)", path: destination))
         }
     }
