@@ -6,7 +6,7 @@ public import Runtime
 /// A failure reported by libostree (or the GLib/GIO calls around it): what
 /// burrow was doing, and the library's own message.
 ///
-/// This is the one conversion point for `GError` in the Runtime module
+/// This is the one conversion point for `GError` in the Installer module
 /// (`OSTreeError.check`), so every libostree failure reads the same way —
 /// "pulling app/org.example.Hello/x86_64/stable from 'origin': …" — and maps
 /// to a `PortalError` in one place.
