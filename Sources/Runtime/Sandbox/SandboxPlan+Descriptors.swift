@@ -1,3 +1,4 @@
+import Glibc
 public import PortalCommon
 
 extension SandboxPlan {
@@ -19,8 +20,23 @@ extension SandboxPlan {
                 files[descriptor.slot] = try filter.compile()
             case .file(let file):
                 files[descriptor.slot] = file
+            case .hostFile(let path):
+                files[descriptor.slot] = try Self.openHostFile(path)
             }
         }
         return files
+    }
+
+    /// A regular file to copy from; never a FIFO or device bwrap would
+    /// block on or read forever.
+    private static func openHostFile(_ path: String) throws(SandboxError) -> UnixFD {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)
+        guard fd >= 0 else { throw SandboxError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        let file = UnixFD(takingOwnershipOf: fd)
+        var status = stat()
+        guard fstat(fd, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw SandboxError("\(path) is not a regular file; cannot copy it into the sandbox")
+        }
+        return file
     }
 }

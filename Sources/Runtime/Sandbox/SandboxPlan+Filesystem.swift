@@ -48,7 +48,7 @@ extension SandboxPlan.Builder {
         }
         if !remaps.isEmpty {
             let text = SandboxPlan.fontDirectoriesConfiguration(remaps)
-            steps.append(.roBindData(slot: data("font-dirs.xml", Array(text.utf8)), path: "/run/host/font-dirs.xml"))
+            steps.append(.file(slot: data("font-dirs.xml", Array(text.utf8)), path: "/run/host/font-dirs.xml", mode: 0o644))
         }
     }
 

@@ -140,6 +140,9 @@ public struct SandboxPlan: Hashable, Sendable {
         case seccomp(SeccompFilter)
         /// A descriptor handed in (an exposed file), passed on as it is.
         case file(UnixFD)
+        /// A host file bwrap copies in (`/etc/hosts`, …), opened read-only
+        /// when the descriptors are made.
+        case hostFile(path: String)
     }
 
     /// Another sandbox's namespaces to start in (Spawn's SHARE_PIDS and

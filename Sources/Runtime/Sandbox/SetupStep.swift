@@ -42,8 +42,9 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
     /// bwrap's minimal `/dev`: null, zero, full, random, urandom, tty, pts, ptmx, shm.
     case dev(String)
     case proc(String)
-    /// A file at `path` holding what bwrap reads from descriptor `slot`.
-    case file(slot: Int32, path: String)
+    /// A file at `path` holding what bwrap reads from descriptor `slot`
+    /// (a copy on the sandbox's root tmpfs: no mount), `mode` if given.
+    case file(slot: Int32, path: String, mode: UInt32? = nil)
     /// The data from `slot` bound read-only over `path`.
     case roBindData(slot: Int32, path: String)
     /// The BPF filter in `slot`, installed right before exec.
@@ -83,7 +84,7 @@ public enum SetupStep: Hashable, Sendable, CustomStringConvertible {
         case .symlink(let target, let path): return ["--symlink", target, path]
         case .dev(let path): return ["--dev", path]
         case .proc(let path): return ["--proc", path]
-        case .file(let slot, let path): return ["--file", String(slot), path]
+        case .file(let slot, let path, let mode): return Self.perms(mode) + ["--file", String(slot), path]
         case .roBindData(let slot, let path): return ["--ro-bind-data", String(slot), path]
         case .seccomp(let slot): return ["--seccomp", String(slot)]
         case .bindFD(let slot, let destination, let readOnly): return [readOnly ? "--ro-bind-fd" : "--bind-fd", String(slot), destination]

@@ -70,25 +70,26 @@ struct SandboxPlanTests {
             .roBind(source: "/sys/devices", destination: "/sys/devices"),
             .symlink(target: "../proc/self/mounts", path: "/etc/mtab"),
             .symlink(target: "/usr/etc/os-release", path: "/etc/os-release"),
-            .roBindData(slot: 11, path: "/etc/passwd"), .roBindData(slot: 12, path: "/etc/group"),
-            .roBind(source: "/etc/machine-id", destination: "/etc/machine-id"),
-            .roBind(source: "/etc/resolv.conf", destination: "/etc/resolv.conf"),
+            .file(slot: 11, path: "/etc/passwd", mode: 0o644), .file(slot: 12, path: "/etc/group", mode: 0o644),
+            .file(slot: 13, path: "/etc/machine-id", mode: 0o644), .file(slot: 14, path: "/etc/resolv.conf", mode: 0o644),
             .symlink(target: "/usr/share/zoneinfo/Europe/Paris", path: "/etc/localtime"),
-            .file(slot: 13, path: "/.flatpak-info"), .roBindData(slot: 14, path: "/.flatpak-info"),
+            .file(slot: 15, path: "/.flatpak-info"), .roBindData(slot: 16, path: "/.flatpak-info"),
             .symlink(target: "../../../.flatpak-info", path: "/run/user/1000/flatpak-info"),
             .roBind(source: "/usr/share/fonts", destination: "/run/host/fonts"),
-            .roBindData(slot: 15, path: "/run/host/font-dirs.xml"),
+            .file(slot: 17, path: "/run/host/font-dirs.xml", mode: 0o644),
             .symlink(target: Self.appData + "/cache", path: "/var/cache"),
             .symlink(target: Self.appData + "/data", path: "/var/data"),
             .symlink(target: Self.appData + "/config", path: "/var/config"),
             .symlink(target: Self.appData + "/cache/tmp", path: "/var/tmp"),
             .bind(source: Self.appData, destination: Self.appData),
-            .seccomp(slot: 16),
+            .seccomp(slot: 18),
             .chdir(Self.home),
         ]
         #expect(plan.steps == expected)
         #expect(plan.notes.isEmpty)
-        #expect(plan.descriptors.map(\.slot) == [11, 12, 13, 14, 15, 16])
+        #expect(plan.descriptors.map(\.slot) == [11, 12, 13, 14, 15, 16, 17, 18])
+        #expect(plan.descriptors[2].content == .hostFile(path: "/etc/machine-id"))
+        #expect(plan.descriptors[3].content == .hostFile(path: "/etc/resolv.conf"))
         #expect(plan.descriptors.last?.content == .seccomp(SeccompFilter()))
     }
 
@@ -106,8 +107,8 @@ struct SandboxPlanTests {
         let input = try Self.input()
         let plan = try SandboxPlan(input, hostPaths: Self.host)
         let bytes = Array(try input.info.serialized(fileName: "/.flatpak-info").utf8)
-        #expect(plan.descriptors[2].content == .data(name: "flatpak-info", bytes: bytes))
-        #expect(plan.descriptors[3].content == .data(name: "flatpak-info", bytes: bytes))
+        #expect(plan.descriptors[4].content == .data(name: "flatpak-info", bytes: bytes))
+        #expect(plan.descriptors[5].content == .data(name: "flatpak-info", bytes: bytes))
     }
 
     @Test func appArgumentsComeAfterTheOptionsEnd() throws {
@@ -160,7 +161,7 @@ struct SandboxPlanTests {
             .roBind(source: Self.home, destination: Self.home),
             .tmpfs(Self.home + "/.var/app"),
             .bind(source: Self.appData, destination: Self.appData),
-            .seccomp(slot: 16), .chdir(Self.home),
+            .seccomp(slot: 18), .chdir(Self.home),
         ])
     }
 
@@ -284,7 +285,8 @@ struct SandboxPlanTests {
 
     @Test func stepsSpellBwrapOptions() {
         #expect(SetupStep.tmpfs("/run/user/1000", mode: 0o700).arguments == ["--perms", "0700", "--tmpfs", "/run/user/1000"])
-        #expect(SetupStep.roBindData(slot: 11, path: "/etc/passwd").arguments == ["--ro-bind-data", "11", "/etc/passwd"])
+        #expect(SetupStep.roBindData(slot: 11, path: "/.flatpak-info").arguments == ["--ro-bind-data", "11", "/.flatpak-info"])
+        #expect(SetupStep.file(slot: 12, path: "/etc/hosts", mode: 0o644).arguments == ["--perms", "0644", "--file", "12", "/etc/hosts"])
         #expect(SetupStep.unshare([.user, .pid, .ipc, .network]).arguments
             == ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-net"])
     }

@@ -24,6 +24,8 @@ struct SandboxRunTests {
         unshare -U true 2>/dev/null && echo userns:allowed || echo userns:denied
         echo hi > "$XDG_DATA_HOME/written" && echo data:written
         echo "passwd:$(cut -d: -f1 /etc/passwd | tr '\n' ,)"
+        echo "hosts:$(tr '\n' '|' < /etc/hosts)"
+        echo "etc-modes:$(stat -c %a /etc/passwd /etc/group /etc/hosts | tr '\n' ,)"
         echo "os:$(cat /etc/os-release)"
         ls "$HOME/.ssh" >/dev/null 2>&1 && echo ssh:visible || echo ssh:hidden
         echo "pwd:$(pwd)"
@@ -147,6 +149,10 @@ struct SandboxRunTests {
         #expect(report["userns"] == "denied")
         #expect(report["data"] == "written")
         #expect(report["passwd"] == "nobody,nfsnobody,")
+        // The host's facts arrive as copies (no bind mount each), readable.
+        let hosts = try String(contentsOfFile: "/etc/hosts", encoding: .utf8)
+        #expect(report["hosts"] == hosts.replacingOccurrences(of: "\n", with: "|"))
+        #expect(report["etc-modes"] == "644,644,644,")
         #expect(report["os"] == "ID=burrow-test")
         #expect(report["ssh"] == "hidden")
         #expect(report["pwd"] == run.fixture.home)
