@@ -43,8 +43,9 @@ package struct RunInvocation: Equatable, Sendable {
 
     /// The installation holding `pattern`: the user's first, then the system's.
     static func locate(_ pattern: RefPattern) throws -> (Installation, FlatpakRef) {
+        let id = try AppID(pattern.id)
         for installation in [Installation.user(), Installation.system()] {
-            let refs = try installation.installedRefs().map(\.ref)
+            let refs = try installation.installedRefs(named: id)
             if let ref = try? pattern.resolve(among: refs, where: "the \(installation.scope.rawValue) installation") {
                 return (installation, ref)
             }

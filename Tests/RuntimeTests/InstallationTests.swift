@@ -47,6 +47,9 @@ import Testing
         let installed = try installation.installedRefs()
         #expect(installed.map(\.ref) == [Fixtures.appRef, Fixtures.runtimeRef])
         #expect(installed.allSatisfy { $0.origin == "origin" })
+        #expect(try installation.installedRefs(named: Fixtures.appRef.id) == [Fixtures.appRef])
+        #expect(try installation.installedRefs(named: Fixtures.runtimeRef.id) == [Fixtures.runtimeRef])
+        #expect(try installation.installedRefs(named: AppID("org.burrow.Missing")).isEmpty)
         #expect(try installation.deployment(for: Fixtures.appRef) == app)
 
         let again = await #expect(throws: InstallerError.self) {
@@ -70,6 +73,7 @@ import Testing
         #expect(try installation.deployment(for: Fixtures.appRef) == nil)
         #expect(!Files.exists(scratch.sub("user/app/\(Fixtures.appID)")))
         #expect(try installation.installedRefs().map(\.ref) == [Fixtures.runtimeRef])
+        #expect(try installation.installedRefs(named: Fixtures.appRef.id).isEmpty)
         let repository = try OSTreeRepository(openingAt: installation.repositoryPath)
         #expect(try repository.refs().keys.sorted() == [
             "deploy/\(Fixtures.runtimeRef)", "origin:\(Fixtures.runtimeRef)",

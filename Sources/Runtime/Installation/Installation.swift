@@ -87,6 +87,24 @@ public struct Installation: Sendable, Hashable {
         return result
     }
 
+    /// The installed refs (apps and runtimes) named `id`, without reading
+    /// their records: what a launch looks its app up among, at the same
+    /// cost however many other refs are installed.
+    public func installedRefs(named id: AppID) throws -> [FlatpakRef] {
+        var result: [FlatpakRef] = []
+        for kind in FlatpakRef.Kind.allCases {
+            let idPath = "\(path)/\(kind.rawValue)/\(id.rawValue)"
+            for arch in try FileSystem.entries(of: idPath) {
+                for branch in try FileSystem.entries(of: "\(idPath)/\(arch)") {
+                    guard let ref = try? FlatpakRef(kind: kind, id: id, arch: arch, branch: branch),
+                          try activeCommit(of: ref) != nil else { continue }
+                    result.append(ref)
+                }
+            }
+        }
+        return result
+    }
+
     /// The commit `active` points at, or `nil` when `ref` is not installed.
     public func activeCommit(of ref: FlatpakRef) throws -> String? {
         let link = directory(for: ref) + "/active"
