@@ -46,7 +46,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
-        cModule("CSystemd", pkgConfig: "libsystemd", apt: "libsystemd-dev"),
+        // sd-bus, loaded on first use (see its header): headers only at build time.
+        .target(name: "CSystemd"),
         cModule("CGLib", pkgConfig: "glib-2.0", apt: "libglib2.0-dev"),
         cModule("COSTree", pkgConfig: "ostree-1", apt: "libostree-dev"),
         cModule("CFuse3", pkgConfig: "fuse3", apt: "libfuse3-dev"),

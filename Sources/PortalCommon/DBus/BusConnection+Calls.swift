@@ -74,7 +74,7 @@ extension BusConnection {
                     return
                 }
                 var raw: OpaquePointer?
-                var r = sd_bus_message_new_method_call(bus, &raw, destination.rawValue, path.rawValue, interface, member)
+                var r = burrow_sd_bus_message_new_method_call(bus, &raw, destination.rawValue, path.rawValue, interface, member)
                 guard r >= 0, let raw else {
                     self.completeCall(box, .failure(.invalidArgs("cannot call \(interface).\(member): \(String(cString: strerror(-r)))")))
                     return
@@ -87,7 +87,7 @@ extension BusConnection {
                     return
                 }
                 let context = Unmanaged.passRetained(box).toOpaque()
-                r = sd_bus_call_async(bus, nil, raw, callReplyTrampoline, context, usec)
+                r = burrow_sd_bus_call_async(bus, nil, raw, callReplyTrampoline, context, usec)
                 if r < 0 {
                     Unmanaged<CallBox>.fromOpaque(context).release()
                     self.completeCall(box, .failure(.failed("could not send \(interface).\(member): \(String(cString: strerror(-r)))")))
@@ -109,7 +109,7 @@ extension BusConnection {
             var slot: OpaquePointer?
             let context = Unmanaged.passUnretained(box).toOpaque()
             // Synchronous AddMatch: when this returns, no signal can be missed.
-            try check(sd_bus_add_match(bus, &slot, rule, signalTrampoline, context), "adding match '\(rule)'")
+            try check(burrow_sd_bus_add_match(bus, &slot, rule, signalTrampoline, context), "adding match '\(rule)'")
             box.slot = slot
         }
         state.withLock { $0.matches[ObjectIdentifier(box)] = box }
@@ -119,7 +119,7 @@ extension BusConnection {
     func removeMatch(_ box: MatchBox) {
         guard state.withLock({ $0.matches.removeValue(forKey: ObjectIdentifier(box)) }) != nil else { return }
         loop.submit {
-            if let slot = box.slot { sd_bus_slot_unref(slot) }
+            if let slot = box.slot { burrow_sd_bus_slot_unref(slot) }
             box.slot = nil
         }
     }

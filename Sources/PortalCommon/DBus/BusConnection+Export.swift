@@ -74,7 +74,7 @@ final class ExportedInterface: @unchecked Sendable {
     /// (ENOMSG), leaving the caller waiting. Calls in flight hold a
     /// reference (see `run`), so the memory lives until they are answered.
     fileprivate func release() {
-        if let slot { sd_bus_slot_unref(slot) }
+        if let slot { burrow_sd_bus_slot_unref(slot) }
         slot = nil
     }
 
@@ -103,7 +103,7 @@ extension BusConnection {
         try await loop.perform { bus throws(PortalError) in
             exported.buildVTable()
             var slot: OpaquePointer?
-            let r = sd_bus_add_object_vtable(bus, &slot, path.rawValue, exported.keep(interface.name), exported.vtable,
+            let r = burrow_sd_bus_add_object_vtable(bus, &slot, path.rawValue, exported.keep(interface.name), exported.vtable,
                                              Unmanaged.passUnretained(exported).toOpaque())
             guard r >= 0 else {
                 exported.release()
@@ -225,7 +225,7 @@ extension BusConnection {
         switch outcome {
         case .success(let values):
             var raw: OpaquePointer?
-            guard sd_bus_message_new_method_return(message.raw, &raw) >= 0, let raw else { return }
+            guard burrow_sd_bus_message_new_method_return(message.raw, &raw) >= 0, let raw else { return }
             let reply = Message(adopting: raw)
             do throws(PortalError) {
                 try reply.append(values)
@@ -234,7 +234,7 @@ extension BusConnection {
                 sendError(to: message, .failed("internal error building the reply: \(error.message)"))
                 return
             }
-            let r = sd_bus_send(nil, raw, nil)
+            let r = burrow_sd_bus_send(nil, raw, nil)
             if r < 0 { logger.debug("reply to \(message.member ?? "?") not sent: \(String(cString: strerror(-r)))") }
         case .failure(let error):
             logger.debug("\(message.member ?? "?") from \(message.sender ?? "?") failed: \(error)")
@@ -244,9 +244,9 @@ extension BusConnection {
 
     private func sendError(to message: Message, _ error: PortalError) {
         var e = burrow_bus_error_null()
-        _ = sd_bus_error_set(&e, error.name, error.message)
-        _ = sd_bus_reply_method_error(message.raw, &e)
-        sd_bus_error_free(&e)
+        _ = burrow_sd_bus_error_set(&e, error.name, error.message)
+        _ = burrow_sd_bus_reply_method_error(message.raw, &e)
+        burrow_sd_bus_error_free(&e)
     }
 
     fileprivate func appendProperty(_ property: DBusProperty, to reply: Message) throws(PortalError) {
@@ -276,6 +276,6 @@ private func propertyTrampoline(
         try exported.connection.appendProperty(definition, to: Message(retaining: reply))
         return 1
     } catch {
-        return sd_bus_error_set(busError, error.name, error.message)
+        return burrow_sd_bus_error_set(busError, error.name, error.message)
     }
 }

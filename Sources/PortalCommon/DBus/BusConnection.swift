@@ -49,22 +49,23 @@ public final class BusConnection: Sendable {
         identification: IdentificationOptions = .init(),
         logger: Logger = Logger(label: "burrow.bus")
     ) async throws(PortalError) -> BusConnection {
+        if let reason = burrow_sd_load_error() { throw .failed("no D-Bus: \(String(cString: reason))") }
         let loop = try BusLoop()
         try await loop.start { () throws(PortalError) -> OpaquePointer in
             var bus: OpaquePointer?
             var r: Int32
             switch address {
-            case .session: r = sd_bus_open_user(&bus)
-            case .system: r = sd_bus_open_system(&bus)
+            case .session: r = burrow_sd_bus_open_user(&bus)
+            case .system: r = burrow_sd_bus_open_system(&bus)
             case .address(let text):
-                r = sd_bus_new(&bus)
-                if r >= 0 { r = sd_bus_set_address(bus, text) }
-                if r >= 0 { r = sd_bus_set_bus_client(bus, 1) }
-                if r >= 0 { r = sd_bus_negotiate_fds(bus, 1) }
-                if r >= 0 { r = sd_bus_start(bus) }
+                r = burrow_sd_bus_new(&bus)
+                if r >= 0 { r = burrow_sd_bus_set_address(bus, text) }
+                if r >= 0 { r = burrow_sd_bus_set_bus_client(bus, 1) }
+                if r >= 0 { r = burrow_sd_bus_negotiate_fds(bus, 1) }
+                if r >= 0 { r = burrow_sd_bus_start(bus) }
             }
             guard r >= 0, let bus else {
-                if let bus { sd_bus_unref(bus) }
+                if let bus { burrow_sd_bus_unref(bus) }
                 throw .failed("could not connect to the \(address.label) bus: \(String(cString: strerror(-r)))")
             }
             return bus
@@ -74,7 +75,7 @@ public final class BusConnection: Sendable {
         do {
             name = try await loop.perform { bus throws(PortalError) -> String in
                 var unique: UnsafePointer<CChar>?
-                try check(sd_bus_get_unique_name(bus, &unique), "waiting for the bus to answer Hello")
+                try check(burrow_sd_bus_get_unique_name(bus, &unique), "waiting for the bus to answer Hello")
                 return unique.map { String(cString: $0) } ?? ""
             }
         } catch {
@@ -161,20 +162,20 @@ public final class BusConnection: Sendable {
         loop.submit { [logger] in
             guard let bus = self.loop.bus else { return }
             var raw: OpaquePointer?
-            var r = sd_bus_message_new_signal(bus, &raw, path.rawValue, interface, member)
+            var r = burrow_sd_bus_message_new_signal(bus, &raw, path.rawValue, interface, member)
             guard r >= 0, let raw else {
                 logger.error("could not create signal \(interface).\(member): \(String(cString: strerror(-r)))")
                 return
             }
             let message = Message(adopting: raw)
             do throws(PortalError) {
-                if let destination { try check(sd_bus_message_set_destination(raw, destination.rawValue), "setting the destination") }
+                if let destination { try check(burrow_sd_bus_message_set_destination(raw, destination.rawValue), "setting the destination") }
                 try message.append(values)
             } catch {
                 logger.error("could not build signal \(interface).\(member): \(error.message)")
                 return
             }
-            r = sd_bus_send(bus, raw, nil)
+            r = burrow_sd_bus_send(bus, raw, nil)
             if r < 0 { logger.error("could not send signal \(interface).\(member): \(String(cString: strerror(-r)))") }
         }
     }

@@ -149,22 +149,22 @@ final class BusLoop: SerialExecutor, @unchecked Sendable {
             }
             if stopping {
                 // Replies and signals queued so far still go out.
-                _ = sd_bus_flush(bus)
-                sd_bus_close(bus)
-                self.bus = sd_bus_unref(bus)
+                _ = burrow_sd_bus_flush(bus)
+                burrow_sd_bus_close(bus)
+                self.bus = burrow_sd_bus_unref(bus)
                 return
             }
-            let r = sd_bus_process(bus, nil)
+            let r = burrow_sd_bus_process(bus, nil)
             if r < 0 {
                 onDisconnect?(-r)
-                sd_bus_close(bus)
-                self.bus = sd_bus_unref(bus)
+                burrow_sd_bus_close(bus)
+                self.bus = burrow_sd_bus_unref(bus)
                 continue
             }
             if r > 0 { continue }
             var timeoutUsec: UInt64 = .max
-            _ = sd_bus_get_timeout(bus, &timeoutUsec)
-            waitForWork(busFD: sd_bus_get_fd(bus), events: Int16(truncatingIfNeeded: sd_bus_get_events(bus)), timeoutMs: Self.milliseconds(until: timeoutUsec))
+            _ = burrow_sd_bus_get_timeout(bus, &timeoutUsec)
+            waitForWork(busFD: burrow_sd_bus_get_fd(bus), events: Int16(truncatingIfNeeded: burrow_sd_bus_get_events(bus)), timeoutMs: Self.milliseconds(until: timeoutUsec))
         }
     }
 

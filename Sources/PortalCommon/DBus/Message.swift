@@ -11,24 +11,24 @@ final class Message: @unchecked Sendable {
 
     init(retaining raw: OpaquePointer) {
         self.raw = raw
-        sd_bus_message_ref(raw)
+        burrow_sd_bus_message_ref(raw)
     }
 
     init(adopting raw: OpaquePointer) {
         self.raw = raw
     }
 
-    deinit { sd_bus_message_unref(raw) }
+    deinit { burrow_sd_bus_message_unref(raw) }
 
-    var sender: String? { sd_bus_message_get_sender(raw).map { String(cString: $0) } }
-    var member: String? { sd_bus_message_get_member(raw).map { String(cString: $0) } }
-    var interface: String? { sd_bus_message_get_interface(raw).map { String(cString: $0) } }
-    var path: String? { sd_bus_message_get_path(raw).map { String(cString: $0) } }
-    var signature: String { sd_bus_message_get_signature(raw, 1).map { String(cString: $0) } ?? "" }
+    var sender: String? { burrow_sd_bus_message_get_sender(raw).map { String(cString: $0) } }
+    var member: String? { burrow_sd_bus_message_get_member(raw).map { String(cString: $0) } }
+    var interface: String? { burrow_sd_bus_message_get_interface(raw).map { String(cString: $0) } }
+    var path: String? { burrow_sd_bus_message_get_path(raw).map { String(cString: $0) } }
+    var signature: String { burrow_sd_bus_message_get_signature(raw, 1).map { String(cString: $0) } ?? "" }
 
     /// The error carried by a method-error reply, if this is one.
     var error: PortalError? {
-        guard let e = sd_bus_message_get_error(raw), let name = e.pointee.name else { return nil }
+        guard let e = burrow_sd_bus_message_get_error(raw), let name = e.pointee.name else { return nil }
         return PortalError(name: String(cString: name), message: e.pointee.message.map { String(cString: $0) } ?? "")
     }
 
@@ -65,17 +65,17 @@ final class Message: @unchecked Sendable {
             return .unixFD(try UnixFD.duplicating(try readBasic(type, Int32.self)))
         case .variant:
             var contents: UnsafePointer<CChar>?
-            try check(sd_bus_message_peek_type(raw, nil, &contents), "reading a variant")
+            try check(burrow_sd_bus_message_peek_type(raw, nil, &contents), "reading a variant")
             guard let contents else { throw .invalidArgs("variant without a contained signature") }
             let inner = try DBusType.parseSingle(String(cString: contents))
-            try check(sd_bus_message_enter_container(raw, CChar(UInt8(ascii: "v")), contents), "entering a variant")
+            try check(burrow_sd_bus_message_enter_container(raw, CChar(UInt8(ascii: "v")), contents), "entering a variant")
             let value = try read(inner)
-            try check(sd_bus_message_exit_container(raw), "leaving a variant")
+            try check(burrow_sd_bus_message_exit_container(raw), "leaving a variant")
             return .variant(value)
         case .array(.byte):
             var pointer: UnsafeRawPointer?
             var size = 0
-            try check(sd_bus_message_read_array(raw, CChar(UInt8(ascii: "y")), &pointer, &size), "reading a byte array")
+            try check(burrow_sd_bus_message_read_array(raw, CChar(UInt8(ascii: "y")), &pointer, &size), "reading a byte array")
             let bytes = pointer.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
             return .bytes(bytes)
         case .array(let element):
@@ -88,19 +88,19 @@ final class Message: @unchecked Sendable {
             var entries: [DBusValue.DictEntry] = []
             let entrySignature = key.signature + value.signature
             try readContainer(CChar(UInt8(ascii: "a")), "{" + entrySignature + "}") { () throws(PortalError) in
-                try check(sd_bus_message_enter_container(raw, CChar(UInt8(ascii: "e")), entrySignature), "entering a dict entry")
+                try check(burrow_sd_bus_message_enter_container(raw, CChar(UInt8(ascii: "e")), entrySignature), "entering a dict entry")
                 let k = try read(key)
                 let v = try read(value)
-                try check(sd_bus_message_exit_container(raw), "leaving a dict entry")
+                try check(burrow_sd_bus_message_exit_container(raw), "leaving a dict entry")
                 entries.append(.init(k, v))
             }
             return .dictionary(key: key, value: value, entries)
         case .structure(let fields):
             let contents = fields.map(\.signature).joined()
-            try check(sd_bus_message_enter_container(raw, CChar(UInt8(ascii: "r")), contents), "entering a struct")
+            try check(burrow_sd_bus_message_enter_container(raw, CChar(UInt8(ascii: "r")), contents), "entering a struct")
             var values: [DBusValue] = []
             for field in fields { values.append(try read(field)) }
-            try check(sd_bus_message_exit_container(raw), "leaving a struct")
+            try check(burrow_sd_bus_message_exit_container(raw), "leaving a struct")
             return .structure(values)
         }
     }
@@ -108,19 +108,19 @@ final class Message: @unchecked Sendable {
     private func readBasic<T>(_ type: DBusType, _: T.Type) throws(PortalError) -> T {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
         defer { storage.deallocate() }
-        try check(sd_bus_message_read_basic(raw, type.code, storage), "reading '\(type)'")
+        try check(burrow_sd_bus_message_read_basic(raw, type.code, storage), "reading '\(type)'")
         return storage.load(as: T.self)
     }
 
     private func readContainer(_ code: CChar, _ contents: String, element: () throws(PortalError) -> Void) throws(PortalError) {
-        try check(sd_bus_message_enter_container(raw, code, contents), "entering an array of '\(contents)'")
+        try check(burrow_sd_bus_message_enter_container(raw, code, contents), "entering an array of '\(contents)'")
         while true {
-            let atEnd = sd_bus_message_at_end(raw, 0)
+            let atEnd = burrow_sd_bus_message_at_end(raw, 0)
             try check(atEnd, "reading an array of '\(contents)'")
             if atEnd > 0 { break }
             try element()
         }
-        try check(sd_bus_message_exit_container(raw), "leaving an array of '\(contents)'")
+        try check(burrow_sd_bus_message_exit_container(raw), "leaving an array of '\(contents)'")
     }
 
     // MARK: Appending
@@ -144,10 +144,10 @@ final class Message: @unchecked Sendable {
         case .double(var v): try appendBasic(value.type, &v)
         case .string(let s), .signature(let s):
             // sd-bus validates UTF-8 and signatures itself and refuses bad ones.
-            let r = s.withCString { sd_bus_message_append_basic(raw, value.type.code, $0) }
+            let r = s.withCString { burrow_sd_bus_message_append_basic(raw, value.type.code, $0) }
             try check(r, "appending '\(value.type)'")
         case .objectPath(let path):
-            let r = path.rawValue.withCString { sd_bus_message_append_basic(raw, value.type.code, $0) }
+            let r = path.rawValue.withCString { burrow_sd_bus_message_append_basic(raw, value.type.code, $0) }
             try check(r, "appending an object path")
         case .unixFD(let fd):
             // sd-bus duplicates the descriptor into the message.
@@ -158,7 +158,7 @@ final class Message: @unchecked Sendable {
         case .variant(let inner):
             try inContainer(CChar(UInt8(ascii: "v")), inner.type.signature) { () throws(PortalError) in try append(inner) }
         case .bytes(let bytes):
-            let r = bytes.withUnsafeBytes { sd_bus_message_append_array(raw, CChar(UInt8(ascii: "y")), $0.baseAddress, $0.count) }
+            let r = bytes.withUnsafeBytes { burrow_sd_bus_message_append_array(raw, CChar(UInt8(ascii: "y")), $0.baseAddress, $0.count) }
             try check(r, "appending a byte array")
         case .array(let element, let values):
             try inContainer(CChar(UInt8(ascii: "a")), element.signature) { () throws(PortalError) in
@@ -182,14 +182,14 @@ final class Message: @unchecked Sendable {
     }
 
     private func appendBasic<T>(_ type: DBusType, _ value: inout T) throws(PortalError) {
-        let r = withUnsafePointer(to: &value) { sd_bus_message_append_basic(raw, type.code, UnsafeRawPointer($0)) }
+        let r = withUnsafePointer(to: &value) { burrow_sd_bus_message_append_basic(raw, type.code, UnsafeRawPointer($0)) }
         try check(r, "appending '\(type)'")
     }
 
     private func inContainer(_ code: CChar, _ contents: String, body: () throws(PortalError) -> Void) throws(PortalError) {
-        try check(sd_bus_message_open_container(raw, code, contents), "opening a container of '\(contents)'")
+        try check(burrow_sd_bus_message_open_container(raw, code, contents), "opening a container of '\(contents)'")
         try body()
-        try check(sd_bus_message_close_container(raw), "closing a container of '\(contents)'")
+        try check(burrow_sd_bus_message_close_container(raw), "closing a container of '\(contents)'")
     }
 }
 

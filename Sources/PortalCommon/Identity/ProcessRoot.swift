@@ -93,7 +93,7 @@ enum ProcessRoot {
     /// The user unit (`app-….scope`) of a host process, if it has one.
     static func userUnit(of pid: Int32) -> String? {
         var unit: UnsafeMutablePointer<CChar>?
-        guard sd_pid_get_user_unit(pid, &unit) >= 0, let unit else { return nil }
+        guard burrow_sd_pid_get_user_unit(pid, &unit) >= 0, let unit else { return nil }
         defer { free(unit) }
         return String(cString: unit)
     }
