@@ -114,13 +114,23 @@ let package = Package(
         ),
         // `burrow`: the launch verbs, without libostree; hands the rest to
         // `burrow-cli`.
+        //
+        // With --static-swift-stdlib, the Swift runtime's C++ references are
+        // resolved from GCC's static libstdc++.a, not libstdc++.so: loading
+        // and relocating that library was ~0.3 ms of each start of a
+        // `burrow run` (its symbols stay hidden: the runtime links with
+        // --exclude-libs ALL). Nothing `burrow` loads uses C++ itself. A
+        // linker script named libstdc++.so, found first on the library
+        // path, does it; builds with a shared Swift runtime pull nothing
+        // from it (the executable has no C++ references of its own).
         .executableTarget(
             name: "BurrowEntry",
             dependencies: [
                 "PortalCommon", "LaunchCommands",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-L\(Context.packageDirectory)/scripts/link/static-libstdc++"])]
         ),
         // `burrow-cli`, the whole command-line tool: one root command, a file
         // per subcommand.
