@@ -15,7 +15,9 @@ package struct RunInvocation: Equatable, Sendable {
     package var app: String
     package var arguments: [String]
 
-    package func run() async throws {
+    /// On the caller's executor (the launcher's main thread), so that the
+    /// launch it plans and execs needs no other thread.
+    nonisolated(nonsending) package func run() async throws {
         var pattern = try RefPattern(app, kind: .app)
         if let branch { pattern.branch = branch }
         if let arch { pattern.arch = arch }
