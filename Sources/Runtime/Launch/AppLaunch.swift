@@ -141,7 +141,7 @@ public struct AppLaunch: Sendable {
             userInstallation: installation.scope == .user ? installation.path : nil,
             sessionBusSocket: buses.socket, systemBusSocket: buses.systemSocket,
             accessibilityBusSocket: buses.accessibilitySocket,
-            hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory))
+            hostSockets: .discover(environment: environment, runtimeDirectory: user.runtimeDirectory, granted: context.sockets.granted))
         input.busProxyDirectory = buses.proxyDirectory
         if context.features.contains(.perAppDevShm) && !context.devices.contains(.shm) && !context.devices.contains(.all) {
             input.perAppSharedMemory = try PerAppSharedMemory.open(appID: appRef.id, runtimeDirectory: user.runtimeDirectory)

@@ -1,5 +1,5 @@
 import Glibc
-import PortalCommon
+public import PortalCommon
 
 extension SandboxPlan {
     /// The host's display, audio and agent sockets, as the launcher found
@@ -51,28 +51,35 @@ extension SandboxPlan {
         /// Looks for the sockets the way Flatpak does: `$WAYLAND_DISPLAY`
         /// (default `wayland-0`) in the runtime directory, `$DISPLAY`'s
         /// `/tmp/.X11-unix/XN`, PulseAudio's `pulse/native`, `$SSH_AUTH_SOCK`.
-        /// Only sockets that exist are returned.
-        public static func discover(environment: [String: String], runtimeDirectory: String) -> HostSockets {
+        /// Only sockets that exist are returned, and only those `granted`
+        /// could use: a launch looks up nothing (reads no ~/.Xauthority) for
+        /// what its app may not have.
+        public static func discover(environment: [String: String], runtimeDirectory: String,
+                                    granted: Set<PermissionContext.Socket> = Set(PermissionContext.Socket.allCases)) -> HostSockets {
             func socket(_ path: String) -> String? {
                 var info = stat()
                 return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK ? path : nil
             }
             var sockets = HostSockets()
             let display = environment["WAYLAND_DISPLAY"].flatMap { $0.isEmpty ? nil : $0 } ?? "wayland-0"
-            sockets.wayland = socket(display.hasPrefix("/") ? display : "\(runtimeDirectory)/\(display)")
-            if let x = environment["DISPLAY"], x.hasPrefix(":"),
+            if granted.contains(.wayland) || granted.contains(.fallbackX11) {
+                sockets.wayland = socket(display.hasPrefix("/") ? display : "\(runtimeDirectory)/\(display)")
+            }
+            if granted.contains(.x11) || granted.contains(.fallbackX11), let x = environment["DISPLAY"], x.hasPrefix(":"),
                let number = Int(x.dropFirst().prefix { $0.isNumber }) {
                 sockets.x11 = socket("/tmp/.X11-unix/X\(number)").map { path in
                     X11(socket: path, cookies: Self.xauthority(environment: environment, display: number))
                 }
             }
-            sockets.pulseAudio = socket("\(runtimeDirectory)/pulse/native")
-            sockets.sshAgent = environment["SSH_AUTH_SOCK"].flatMap(socket)
-            sockets.pcsc = socket(environment["PCSCLITE_CSOCK_NAME"] ?? "/run/pcscd/pcscd.comm")
-            // $CUPS_SERVER when it names a local socket, else the usual one.
-            sockets.cups = environment["CUPS_SERVER"].flatMap { $0.hasPrefix("/") ? socket($0) : nil }
-                ?? socket("/run/cups/cups.sock") ?? socket("/var/run/cups/cups.sock")
-            sockets.gpgAgent = socket("\(runtimeDirectory)/gnupg/S.gpg-agent")
+            if granted.contains(.pulseaudio) { sockets.pulseAudio = socket("\(runtimeDirectory)/pulse/native") }
+            if granted.contains(.sshAuth) { sockets.sshAgent = environment["SSH_AUTH_SOCK"].flatMap(socket) }
+            if granted.contains(.pcsc) { sockets.pcsc = socket(environment["PCSCLITE_CSOCK_NAME"] ?? "/run/pcscd/pcscd.comm") }
+            if granted.contains(.cups) {
+                // $CUPS_SERVER when it names a local socket, else the usual one.
+                sockets.cups = environment["CUPS_SERVER"].flatMap { $0.hasPrefix("/") ? socket($0) : nil }
+                    ?? socket("/run/cups/cups.sock") ?? socket("/var/run/cups/cups.sock")
+            }
+            if granted.contains(.gpgAgent) { sockets.gpgAgent = socket("\(runtimeDirectory)/gnupg/S.gpg-agent") }
             return sockets
         }
     }

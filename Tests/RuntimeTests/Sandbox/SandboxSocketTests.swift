@@ -1,5 +1,7 @@
+import Foundation
 import PortalCommon
 import Runtime
+import TestSupport
 import Testing
 
 /// Display, audio and agent sockets as plan steps: bound only when granted
@@ -129,5 +131,32 @@ struct SandboxSocketTests {
         #expect(arguments.last == "--own=org.burrow.Hello.Sub")
         #expect(throws: SandboxError.self) { try AppLaunch.AccessibilityBus(ownNames: ["org.burrow.HelloWorld"], appID: appID) }
         #expect(throws: SandboxError.self) { try AppLaunch.AccessibilityBus(ownNames: ["org.a11y.atspi.Registry"], appID: appID) }
+    }
+
+    /// Discovery looks only for what the app was granted: real sockets on
+    /// disk, found when granted and ignored (not even stat'ed) when not.
+    @Test func discoveryLooksOnlyForGrantedSockets() throws {
+        let directory = try TemporaryDirectory.make(prefix: "burrow-sockets")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(atPath: directory.path + "/pulse", withIntermediateDirectories: true)
+        // A bound socket's file stays behind, of type socket, once closed.
+        for name in ["pulse/native", "wayland-0"] {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(fd) }
+            var address = sockaddr_un()
+            address.sun_family = sa_family_t(AF_UNIX)
+            let path = Array((directory.path + "/" + name).utf8CString)
+            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.map { UInt8(bitPattern: $0) }) }
+            let bound = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            try #require(bound == 0)
+        }
+        let found = SandboxPlan.HostSockets.discover(environment: [:], runtimeDirectory: directory.path,
+                                                   granted: [.pulseaudio, .wayland])
+        #expect(found.pulseAudio == directory.path + "/pulse/native")
+        #expect(found.wayland == directory.path + "/wayland-0")
+        let none = SandboxPlan.HostSockets.discover(environment: [:], runtimeDirectory: directory.path, granted: [])
+        #expect(none.pulseAudio == nil && none.wayland == nil)
     }
 }
