@@ -103,7 +103,7 @@ public struct InstanceRecord: Sendable {
     /// someone runs `ps`. Reads only each record's pid (or lock).
     static func removeEnded(runtimeDirectory: String) {
         let base = base(runtimeDirectory: runtimeDirectory)
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? [] where name.allSatisfy(\.isNumber) {
+        for name in (try? FileSystem.entries(of: base)) ?? [] where name.allSatisfy(\.isNumber) {
             let directory = base + "/" + name
             let pid = recordedPID(in: directory)
             if hasEnded(directory, pid: pid, command: pid.flatMap(command(of:))) { remove(id: name, runtimeDirectory: runtimeDirectory) }
@@ -139,8 +139,13 @@ public struct InstanceRecord: Sendable {
     /// The pid a record names (bwrap's, or the launcher's just before it
     /// execs bwrap); nil before it is written.
     private static func recordedPID(in directory: String) -> Int32? {
-        (try? String(contentsOfFile: directory + "/pid", encoding: .utf8))
-            .flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) } }
+        smallFile(directory + "/pid").flatMap { $0.split(whereSeparator: \.isWhitespace).first.flatMap { Int32($0) } }
+    }
+
+    /// A pid or comm file: a few bytes, read with one open and read (run
+    /// at every launch, for every record).
+    private static func smallFile(_ path: String) -> String? {
+        (try? FileSystem.contents(of: path, limit: 256)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Removes this record and its proxy directory: for a launch that
@@ -161,7 +166,7 @@ public struct InstanceRecord: Sendable {
 
     /// What `pid` runs now (pids are reused), or nil when it is gone.
     private static func command(of pid: Int32) -> Substring? {
-        guard let comm = try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) else { return nil }
+        guard let comm = smallFile("/proc/\(pid)/comm") else { return nil }
         return comm.split(whereSeparator: \.isWhitespace).first
     }
 

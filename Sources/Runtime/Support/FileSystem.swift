@@ -140,7 +140,7 @@ package enum FileSystem {
         guard fd >= 0 else { throw fail("cannot open", path) }
         defer { close(fd) }
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
+        var buffer = [UInt8](repeating: 0, count: min(limit + 1, 65536))
         while true {
             let count = read(fd, &buffer, buffer.count)
             if count < 0 {
