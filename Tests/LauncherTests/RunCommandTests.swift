@@ -171,6 +171,25 @@ struct RunCommandTests {
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: runtime + "/.dbus-proxy")) ?? []).isEmpty)
     }
 
+    /// A launch sweeps the records (and proxy directories) of sandboxes
+    /// that have ended, as Flatpak does when it allocates an instance id.
+    @Test func aLaunchRemovesTheRecordsOfEndedSandboxes() async throws {
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let runtime = environment["XDG_RUNTIME_DIR"]!
+        let record = runtime + "/.flatpak/444", proxy = runtime + "/.dbus-proxy/444"
+        for directory in [runtime + "/.flatpak", record, runtime + "/.dbus-proxy", proxy] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            chown(directory, Nobody.uid, Nobody.uid)
+        }
+        #expect(FileManager.default.createFile(atPath: record + "/pid", contents: Data("999999999\n".utf8)))
+        chown(record + "/pid", Nobody.uid, Nobody.uid)
+        let run = try await Self.runAsNobody(["run", "org.example.Hello"], environment: environment)
+        #expect(run.status == 0, "\(run)")
+        #expect(!FileManager.default.fileExists(atPath: record))
+        #expect(!FileManager.default.fileExists(atPath: proxy))
+    }
+
     @Test func unknownAppIsOneClearError() async throws {
         // The scratch tree lives as long as the test: its deinit deletes it.
         let (scratch, environment) = try await Self.prepare()

@@ -130,6 +130,10 @@ public struct AppLaunch: Sendable {
         // The proxy starts now and comes up while bwrap builds the sandbox;
         // bwrap's --block-fd holds the app back until it is ready.
         let proxy = buses.proxies.isEmpty ? nil : try DBusProxy.start(proxies: buses.proxies, info: infoBytes)
+        // Records of sandboxes that have ended go while the proxy starts
+        // (it is the longer way to the app's start). Ours is safe: it has
+        // no pid yet, so it has not ended.
+        InstanceRecord.removeEnded(runtimeDirectory: user.runtimeDirectory)
         // Display variables are set by the plan, and only for granted sockets.
         let passed = environment.filter { ["LANG", "LANGUAGE", "LC_ALL", "TERM", "COLORTERM"].contains($0.key) }
         var input = SandboxPlan.Input(

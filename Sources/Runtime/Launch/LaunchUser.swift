@@ -28,11 +28,12 @@ extension SandboxPlan.User {
 
 extension InstanceRecord {
     /// A fresh instance id, reserved by creating its directory (as Flatpak
-    /// does under `$XDG_RUNTIME_DIR/.flatpak`), so two launches never share one.
+    /// does under `$XDG_RUNTIME_DIR/.flatpak`), so two launches never share
+    /// one. The caller then sweeps ended records (`removeEnded`), once its
+    /// D-Bus proxy is starting.
     static func reserveID(runtimeDirectory: String) throws -> String {
         let base = base(runtimeDirectory: runtimeDirectory)
         try FileSystem.ensureDirectory(base, mode: 0o700)
-        removeEnded(runtimeDirectory: runtimeDirectory)
         for _ in 0..<100 {
             let id = String(UInt32.random(in: 1_000_000_000...UInt32.max))
             if mkdir(base + "/" + id, 0o700) == 0 { return id }
