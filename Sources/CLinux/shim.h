@@ -151,3 +151,7 @@ static const unsigned int burrow_rename_noreplace = 1U;
 static inline int burrow_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags) {
     return (int)syscall(SYS_renameat2, olddirfd, oldpath, newdirfd, newpath, flags);
 }
+
+// The calling thread's name (15 bytes at most), for `ps -L` and debuggers:
+// prctl is variadic, which Swift cannot call. PR_SET_NAME is 15.
+static inline int burrow_set_thread_name(const char *name) { return (int)syscall(SYS_prctl, 15, name, 0, 0, 0); }

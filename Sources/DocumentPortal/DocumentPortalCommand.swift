@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import PermissionData
 import PortalCommon
@@ -38,7 +39,7 @@ struct DocumentPortalCommand: AsyncParsableCommand {
     /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        Foundation.exit(await serve(DaemonOptions()))
+        Glibc.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {

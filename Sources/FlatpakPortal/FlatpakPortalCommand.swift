@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import PortalCommon
 import Synchronization
@@ -32,7 +33,7 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
     /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        Foundation.exit(await serve(DaemonOptions()))
+        Glibc.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {
@@ -52,7 +53,8 @@ struct FlatpakPortalCommand: AsyncParsableCommand {
                 processes.callerVanished(name)
                 monitors.callerVanished(name)
             }
-            let service = FlatpakService(processes: processes, monitors: monitors, environment: environment, logger: logger)
+            let service = FlatpakService(processes: processes, monitors: monitors, spawner: try SpawnerThread(),
+                                         environment: environment, logger: logger)
             try await connection.export(service.definition, at: FlatpakService.path)
             running.withLock { $0 = processes }
         }

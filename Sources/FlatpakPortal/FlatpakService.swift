@@ -12,7 +12,7 @@ struct FlatpakService {
 
     let processes: SpawnedProcesses
     let monitors: UpdateMonitors
-    let spawner = SpawnerThread()
+    let spawner: SpawnerThread
     let environment: [String: String]
     let logger: Logger
 

@@ -1,6 +1,6 @@
 internal import CLinux
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Glibc
 import Logging
 import PortalCommon

@@ -1,4 +1,5 @@
-import Foundation
+import Dispatch
+import PortalCommon
 import Synchronization
 
 /// The one thread that starts sandboxes. bwrap's --die-with-parent (and
@@ -9,16 +10,14 @@ final class SpawnerThread: Sendable {
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let wakeUp = DispatchSemaphore(value: 0)
 
-    init() {
-        let thread = Thread { [self] in
+    init() throws(PortalError) {
+        try DetachedThread.start(name: "spawner") { [self] in
             while true {
                 wakeUp.wait()
                 guard let job = jobs.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
                 job()
             }
         }
-        thread.name = "spawner"
-        thread.start()
     }
 
     /// Runs `work` on the spawner thread and returns its result.

@@ -31,7 +31,7 @@ final class UpdateMonitors: Sendable {
         } else {
             token = "t\(UInt32.random(in: 0...UInt32.max))"
         }
-        let sender = call.sender.rawValue.dropFirst().replacingOccurrences(of: ".", with: "_")
+        let sender = String(call.sender.rawValue.dropFirst()).replacing(".", with: "_")
         let path = try ObjectPath("/org/freedesktop/portal/Flatpak/update_monitor/\(sender)/\(token)")
         guard monitors.withLock({ $0[path] }) == nil else { throw .exists("an update monitor with token \(token) exists already") }
         let monitor = try UpdateMonitor(path: path, owner: call.sender, app: app, connection: connection, logger: logger)

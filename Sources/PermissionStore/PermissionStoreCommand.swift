@@ -1,5 +1,6 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import PermissionData
 import PortalCommon
 
@@ -29,7 +30,7 @@ struct PermissionStoreCommand: AsyncParsableCommand {
     /// start. Every option then has its default.
     static func main() async {
         guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        Foundation.exit(await serve(DaemonOptions()))
+        Glibc.exit(await serve(DaemonOptions()))
     }
 
     func run() async throws {

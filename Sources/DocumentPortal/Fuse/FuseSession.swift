@@ -1,5 +1,7 @@
 internal import CFuse3
-import Foundation
+import Dispatch
+import FoundationEssentials
+import PortalCommon
 import Glibc
 import Synchronization
 import SystemPackage
@@ -42,13 +44,17 @@ final class FuseSession: @unchecked Sendable {
         guard fuse_session_mount(session, mountPoint) == 0 else {
             throw FuseSessionError("cannot mount the document store at \(mountPoint) (is /dev/fuse usable and fusermount3 installed?)")
         }
-        let thread = Thread { [self] in
-            _ = burrow_fuse_loop_mt(session, UInt32(threads))
-            finished.signal()
-        }
-        thread.name = "fuse"
         running.withLock { $0 = true }
-        thread.start()
+        do {
+            try DetachedThread.start(name: "fuse") { [self] in
+                _ = burrow_fuse_loop_mt(session, UInt32(threads))
+                finished.signal()
+            }
+        } catch {
+            running.withLock { $0 = false }
+            fuse_session_unmount(session)
+            throw FuseSessionError(error.message)
+        }
     }
 
     /// Unmounts and waits for the worker threads. Requests in flight get

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Logging
 import PortalCommon
@@ -49,13 +49,9 @@ enum MountPoint {
     /// they leave, and new lookups reach the fresh one.
     private static func unmount(_ path: String) throws {
         if geteuid() == 0, umount2(path, Int32(MNT_DETACH)) == 0 { return }
-        let helper = Process()
-        helper.executableURL = URL(fileURLWithPath: "/usr/bin/fusermount3")
-        helper.arguments = ["-u", "-z", "--", path]
-        try helper.run()
-        helper.waitUntilExit()
-        guard helper.terminationStatus == 0 else {
-            throw PortalError.failed("fusermount3 -u -z \(path) failed with status \(helper.terminationStatus)")
+        let result = try ChildCommand.run("/usr/bin/fusermount3", ["-u", "-z", "--", path])
+        guard result.status == 0 else {
+            throw PortalError.failed("fusermount3 -u -z \(path) failed: \(result.complaint)")
         }
     }
 }

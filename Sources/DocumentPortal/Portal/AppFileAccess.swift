@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import PortalCommon
 
 /// Whether an app already reaches a host file without a document — the
@@ -10,17 +10,10 @@ import PortalCommon
 enum AppFileAccess {
     static func allows(_ app: String, path: String, write: Bool) -> Bool {
         guard let launcher = launcher() else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher)
-        process.arguments = ["info", "--file-access=\(path)", app]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        let answer = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return false }
+        guard let result = try? ChildCommand.run(launcher, ["info", "--file-access=\(path)", app]), result.status == 0 else {
+            return false
+        }
+        let answer = result.output.trimmingCharacters(in: String.asciiWhitespace)
         return answer == "read-write" || (answer == "read-only" && !write)
     }
 

@@ -1,6 +1,6 @@
 internal import CGLib
 internal import COSTree
-import Foundation
+import FoundationEssentials
 import Glibc
 import Runtime
 
@@ -82,7 +82,7 @@ extension OSTreeRepository {
         guard let toBytes = superblock.child(3).bytes, toBytes.count == 32 else {
             throw OSTreeError(kind: .failed, operation: "reading the bundle \(file)", message: "it names no commit")
         }
-        let commit = toBytes.map { String(format: "%02x", $0) }.joined()
+        let commit = String(hexadecimal: toBytes)
         return BundleHeader(ref: ref, commit: commit, metadata: metadata.lookup("metadata")?.string,
                             origin: metadata.lookup("origin")?.string, runtimeRepository: metadata.lookup("runtime-repo")?.string,
                             gpgKeys: metadata.lookup("gpg-keys")?.bytes)

@@ -1,5 +1,5 @@
 import Runtime
-import Foundation
+import FoundationEssentials
 
 /// The ed25519 keys a remote trusts, kept in its `[remote "NAME"]` group
 /// under a key of burrow's own.
@@ -35,7 +35,7 @@ extension OSTreeRepository {
     /// error, never "no keys", which would switch verification off.
     public func remoteEd25519Keys(_ name: String) throws -> [Ed25519PublicKey]? {
         guard let value = try remoteOption(name, key: RemoteOptions.ed25519KeysOption) else { return nil }
-        let texts = value.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let texts = value.split(separator: ";").map { $0.trimmingCharacters(in: String.asciiWhitespace) }.filter { !$0.isEmpty }
         guard !texts.isEmpty else {
             throw InstallerError(
                 .invalidContent, "remote \(name.debugDescription) is set to verify ed25519 signatures but names no key")

@@ -66,7 +66,7 @@ extension OSTreeRepository {
             let info = item.child(1)
             guard let checksum = info.child(1).bytes, checksum.count == 32 else { continue }
             var entry = RemoteSummary.Entry(
-                ref: ref, commit: checksum.map { hexDigits($0) }.joined(),
+                ref: ref, commit: String(hexadecimal: checksum),
                 installedSize: nil, downloadSize: nil, metadata: nil)
             // Flatpak's newer per-ref form: xa.data = (tts).
             if let data = info.child(2).lookup("xa.data"), data.typeString == "(tts)" {
@@ -98,7 +98,3 @@ extension RemoteSummary.Entry {
     }
 }
 
-private func hexDigits(_ byte: UInt8) -> String {
-    let digits = Array("0123456789abcdef")
-    return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-}

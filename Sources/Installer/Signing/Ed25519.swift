@@ -1,6 +1,6 @@
 public import Runtime
 internal import CSodium
-import Foundation
+import FoundationEssentials
 
 // ed25519 keys and signatures exactly as OSTree's `ed25519` sign type uses
 // them (ostree-sign-ed25519.c): libsodium's detached signatures, public keys
@@ -115,7 +115,7 @@ enum Ed25519 {
 /// Strict base64 (Foundation refuses stray characters, where GLib's decoder
 /// skips them and would turn a typo into a different key).
 private func decodeKey(_ text: String) throws(InstallerError) -> [UInt8] {
-    let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+    let trimmed = text.trimmingCharacters(in: String.asciiWhitespace)
     guard !trimmed.isEmpty else { throw InstallerError(.invalidContent, "the key is empty") }
     guard let data = Data(base64Encoded: trimmed) else {
         throw InstallerError(.invalidContent, "the key is not base64")

@@ -1,5 +1,6 @@
 public import Runtime
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// OSTree's ed25519 key files: one base64 key per line (secret keys for
 /// `ostree sign --keys-file`, public keys for `verification-ed25519-file`
@@ -33,15 +34,21 @@ public enum Ed25519KeyFile {
         // Key files are a few lines; anything much larger is not one (and
         // reading /dev/zero must not take the machine's memory).
         let limit = 1 << 16
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path)")
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else {
+            throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path): \(String(cString: strerror(errno)))")
         }
-        defer { try? handle.close() }
-        let data: Data
-        do {
-            data = try handle.read(upToCount: limit + 1) ?? Data()
-        } catch {
-            throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path): \(error.localizedDescription)")
+        defer { close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while data.count <= limit {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else {
+                throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { break }
+            data.append(contentsOf: buffer[0..<count])
         }
         guard data.count <= limit else {
             throw InstallerError(.invalidContent, "\(path) is too large to be an ed25519 key file")

@@ -1,9 +1,10 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Installer
 import LaunchCommands
 import PortalCommon
 import Runtime
+import Glibc
 
 /// `burrow install [--user|--system] [-y] [--noninteractive] REMOTE REF...`
 /// `burrow install --bundle FILE`
@@ -103,7 +104,7 @@ struct InstallCommand: AsyncParsableCommand {
         }
         if !assumeYes && !noninteractive && isatty(0) == 1 {
             print("Proceed with these changes? [Y/n]: ", terminator: "")
-            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? "n"
+            let answer = readLine()?.trimmingCharacters(in: " \t").lowercased() ?? "n"
             guard answer.isEmpty || answer == "y" || answer == "yes" else { throw CLIError("nothing was installed") }
         }
 

@@ -1,8 +1,9 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import LaunchCommands
 import PortalCommon
 import Runtime
+import Glibc
 
 /// `burrow list [--user|--system] [--app|--runtime] [--columns=…]`: what is
 /// installed, one ref per line. Without --user or --system both
@@ -59,7 +60,7 @@ enum ListColumn: String, CaseIterable {
     /// `help` gives no columns (the caller lists them); anything unknown is
     /// an error naming what is known.
     static func parse(_ text: String) throws -> [ListColumn] {
-        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: " \t") }
         if names == ["help"] { return [] }
         if names == ["all"] { return allCases }
         return try names.map { name in
@@ -149,7 +150,7 @@ struct InfoCommand: AsyncParsableCommand {
         }
         defer { free(resolved) }
         let environment = ProcessInfo.processInfo.environment
-        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? NSHomeDirectory()
+        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/")
         let user = SandboxPlan.User(uid: getuid(), gid: getgid(), name: "", realName: "", groupName: nil, home: home,
                                     runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: environment))
         let context = try Installation.effectiveContext(of: app.id, metadata: metadata.context).flattened

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Glibc
 import Installer
 import Runtime
@@ -40,7 +40,16 @@ final class ProgressLine: Sendable {
             + "\(progress.fetchedObjects)/\(total) objects"
         // Straight to fd 1: this runs on the pull's thread, and print()'s
         // buffer belongs to the main flow (a terminal flushes it per line).
-        FileHandle.standardOutput.write(Data((line + (progress.isFinished ? "\n" : "")).utf8))
+        let text = Array((line + (progress.isFinished ? "\n" : "")).utf8)
+        text.withUnsafeBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = write(1, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { return }
+                offset += written
+            }
+        }
     }
 
     static func bytes(_ count: UInt64) -> String {
@@ -51,6 +60,8 @@ final class ProgressLine: Sendable {
             value /= 1000
             unit += 1
         }
-        return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+        guard unit > 0 else { return "\(count) B" }
+        let tenths = Int((value * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10) \(units[unit])"
     }
 }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
 import PortalCommon
 
 /// `burrow permission-reset APP_ID | --all` — flatpak's `permission-reset`.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import PermissionData
 import PortalCommon
@@ -83,7 +83,7 @@ enum PermissionTables {
                 // named ".goutputstream-XXXXXX"; never a table.
                 .filter { !$0.hasPrefix(".") }
         } catch {
-            throw PortalError.failed("Cannot list the permission tables in \(directory): \(error.localizedDescription)")
+            throw PortalError.failed("Cannot list the permission tables in \(directory): \(error)")
         }
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Dispatch
-import Foundation
+import FoundationEssentials
 import PortalCommon
+import Glibc
 
 /// `burrow prompt`: the terminal backend of the desktop portal.
 ///

@@ -102,7 +102,7 @@ struct PrintBackend: Sendable {
         // GTK counts pages from 0, CUPS from 1.
         if let ranges = try settings.option("page-ranges", as: String.self) {
             let converted = ranges.split(separator: ",", omittingEmptySubsequences: false).map { range -> String? in
-                let bounds = range.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+                let bounds = range.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: " \t")) }
                 guard (1...2).contains(bounds.count), bounds.allSatisfy({ ($0 ?? -1) >= 0 }) else { return nil }
                 return bounds.map { String($0! + 1) }.joined(separator: "-")
             }
