@@ -1,4 +1,5 @@
 import Glibc
+import PortalCommon
 
 /// Runs blocking work — libostree pulls and checkouts, waiting for an
 /// installation lock — on a thread of its own and resumes the caller when it
@@ -10,28 +11,11 @@ import Glibc
 public enum BlockingWork {
     public static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            let job = Job { continuation.resume(with: Result { try body() }) }
-            let context = Unmanaged.passRetained(job).toOpaque()
-            var attributes = pthread_attr_t()
-            pthread_attr_init(&attributes)
-            defer { pthread_attr_destroy(&attributes) }
-            pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-            var thread = pthread_t()
-            let result = pthread_create(&thread, &attributes, { context in
-                let job = Unmanaged<Job>.fromOpaque(context!).takeRetainedValue()
-                job.body()
-                return nil
-            }, context)
-            if result != 0 {
-                Unmanaged<Job>.fromOpaque(context).release()
-                continuation.resume(throwing: InstallerError(
-                    .system(errno: result), "cannot start a worker thread: \(String(cString: strerror(result)))"))
+            do throws(PortalError) {
+                try DetachedThread.start(name: "blocking work") { continuation.resume(with: Result { try body() }) }
+            } catch {
+                continuation.resume(throwing: InstallerError(.system(errno: EAGAIN), error.message))
             }
         }
-    }
-
-    private final class Job {
-        let body: () -> Void
-        init(_ body: @escaping () -> Void) { self.body = body }
     }
 }

@@ -33,17 +33,7 @@ final class KeyReader: Sendable {
     }
 
     func start() throws(PortalError) {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        var thread = pthread_t()
-        let result = pthread_create(&thread, &attributes, keyReaderThreadEntry, context)
-        if result != 0 {
-            Unmanaged<KeyReader>.fromOpaque(context).release()
-            throw .failed("cannot start the key reader thread: \(String(cString: strerror(result)))")
-        }
+        try DetachedThread.start(name: "key reader") { [self] in run() }
     }
 
     /// Stops reading; the stream finishes.
@@ -89,9 +79,3 @@ final class KeyReader: Sendable {
 }
 
 /// pthread entry point; outside main-actor code on purpose.
-private func keyReaderThreadEntry(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    guard let context else { return nil }
-    let reader = Unmanaged<KeyReader>.fromOpaque(context).takeRetainedValue()
-    reader.run()
-    return nil
-}
