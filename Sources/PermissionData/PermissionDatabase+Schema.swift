@@ -1,4 +1,4 @@
-public import PortalCommon
+import PortalCommon
 // The permission store's schema and the SQL each operation uses.
 //
 // Normalized rows rather than one blob per app or per entry, because:

@@ -1,4 +1,4 @@
-public import PortalCommon
+import PortalCommon
 // Input checks for the permission store. Swift strings are valid Unicode by
 // construction (and the daemon's D-Bus layer rejects malformed UTF-8), so what
 // is left is NUL, which no D-Bus string can carry and which C readers of the

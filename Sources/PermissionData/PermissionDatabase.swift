@@ -1,4 +1,4 @@
-public import PortalCommon
+import PortalCommon
 /// The permission store: tables → entries (by id) → each app's permission
 /// strings, plus an opaque value per entry. The semantics are those of
 /// upstream's `xdg-permission-store` (xdg-desktop-portal,

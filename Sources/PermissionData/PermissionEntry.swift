@@ -1,4 +1,4 @@
-public import PortalCommon
+import PortalCommon
 /// What the permission store keeps for one id in one table: each app's
 /// permission strings, and an opaque value.
 ///

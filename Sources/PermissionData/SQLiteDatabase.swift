@@ -1,5 +1,5 @@
 internal import CSQLite
-public import PortalCommon
+import PortalCommon
 internal import Glibc
 import Synchronization
 

@@ -115,7 +115,7 @@ final class DocumentStore: Sendable {
         if !document.flags.contains(.transient) {
             _ = try database.delete(table: Self.table, id: id)
         }
-        documents.withLock { $0.remove(id) }
+        _ = documents.withLock { $0.remove(id) }
         return document
     }
 
