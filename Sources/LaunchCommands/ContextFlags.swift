@@ -41,6 +41,8 @@ package struct ContextFlags: Equatable, Sendable {
     /// The context these flags describe, negations included, ready to be
     /// merged over an app's metadata.
     package func context() throws -> PermissionContext {
+        // Most launches give no flag: no key file to build and parse.
+        if isEmpty { return PermissionContext() }
         let keyFile = KeyFile(fileName: "command line")
         func list(_ key: String, _ granted: [String], _ revoked: [String]) throws {
             let values = granted + revoked.map { "!" + $0 }

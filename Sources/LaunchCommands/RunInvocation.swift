@@ -22,7 +22,7 @@ package struct RunInvocation: Equatable, Sendable {
         if let branch { pattern.branch = branch }
         if let arch { pattern.arch = arch }
         let (installation, appRef) = try Self.locate(pattern)
-        var request = AppLaunch.Request(installation: installation, app: appRef, environment: ProcessInfo.processInfo.environment)
+        var request = AppLaunch.Request(installation: installation, app: appRef, environment: ProcessEnvironment.current)
         request.commit = spawn.commit
         request.runtimeCommit = spawn.runtimeCommit
         request.command = command

@@ -1,5 +1,6 @@
 import ArgumentParser
 import LaunchCommands
+import PortalCommon
 import Testing
 
 /// `burrow run` parses plain command lines without ArgumentParser
@@ -97,5 +98,15 @@ struct RunQuickParseTests {
         for arguments in lines {
             #expect(RunInvocation.quickParse(arguments) == nil, "\(arguments)")
         }
+    }
+
+    /// No flag is the empty context (taken without building a key file),
+    /// exactly what the key-file path makes of nothing.
+    @Test func noFlagsIsTheEmptyContext() throws {
+        #expect(try ContextFlags.none.context() == PermissionContext())
+        var one = ContextFlags.none
+        one.share = ["network"]
+        #expect(try one.context().shared.contains(.network))
+        #expect(try PermissionContext(keyFile: KeyFile(fileName: "empty")) == PermissionContext())
     }
 }

@@ -47,8 +47,16 @@ public struct Installation: Sendable, Hashable {
         Installation(scope: .system, path: environment["BURROW_SYSTEM_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/var/lib/burrow")
     }
 
-    /// The process environment, for the default locations.
-    public static var processEnvironment: [String: String] { ProcessEnvironment.current }
+    /// What the default locations read of the process environment, looked
+    /// up one by one (a launch asks for its installations several times;
+    /// copying the whole environment each time showed in its profile).
+    public static var processEnvironment: [String: String] {
+        var result: [String: String] = [:]
+        for name in ["BURROW_USER_DIR", "BURROW_SYSTEM_DIR", "XDG_DATA_HOME", "HOME"] {
+            if let value = getenv(name) { result[name] = String(cString: value) }
+        }
+        return result
+    }
 
     public var repositoryPath: String { path + "/repo" }
     package var removedPath: String { path + "/.removed" }
