@@ -80,8 +80,7 @@ public struct AppLaunch: Sendable {
     /// other thread at all (the pool's first workers were ~0.3 ms of it).
     nonisolated(nonsending) public static func prepare(_ request: Request) async throws -> AppLaunch {
         let runtimeDirectory = SandboxPlan.User.runtimeDirectory(environment: request.environment)
-        var mount = DocumentStoreMount.served(runtimeDirectory: runtimeDirectory)
-        if mount == nil { mount = await DocumentStoreMount.ask(environment: request.environment) }
+        let mount = await DocumentStoreMount.find(runtimeDirectory: runtimeDirectory, environment: request.environment)
         return try plan(request, documentPortalMount: mount)
     }
 

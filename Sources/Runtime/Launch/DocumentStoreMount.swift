@@ -8,21 +8,22 @@ public enum DocumentStoreMount {
     /// `$XDG_RUNTIME_DIR/doc` when a store is mounted there. Otherwise the
     /// portal is asked (GetMountPoint, which D-Bus-activates it, as flatpak
     /// does); no portal, no bus, or no answer within 5 s: no documents.
-    public static func find(runtimeDirectory: String, environment: [String: String]) async -> String? {
+    /// On the caller's executor: only asking the portal suspends.
+    nonisolated(nonsending) public static func find(runtimeDirectory: String, environment: [String: String]) async -> String? {
         if let mount = served(runtimeDirectory: runtimeDirectory) { return mount }
         return await ask(environment: environment)
     }
 
     /// `$XDG_RUNTIME_DIR/doc` when a live store is mounted there: a stat,
     /// no bus, no suspension.
-    public static func served(runtimeDirectory: String) -> String? {
+    private static func served(runtimeDirectory: String) -> String? {
         let mount = runtimeDirectory + "/doc"
         return isServed(mount) ? mount : nil
     }
 
     /// The store the portal names in GetMountPoint (activating it), if it
     /// answers and the store is live.
-    public static func ask(environment: [String: String]) async -> String? {
+    private static func ask(environment: [String: String]) async -> String? {
         guard let address = environment["DBUS_SESSION_BUS_ADDRESS"], !address.isEmpty,
               let bus = try? await BusConnection.connect(.address(address)) else { return nil }
         defer { bus.close() }
