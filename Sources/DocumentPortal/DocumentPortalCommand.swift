@@ -1,6 +1,5 @@
 import ArgumentParser
 import FoundationEssentials
-import Glibc
 import Logging
 import PermissionData
 import PortalCommon
@@ -33,13 +32,10 @@ struct DocumentPortalCommand: AsyncParsableCommand {
 
     static let defaultThreads = 8
 
-    /// D-Bus activation starts the daemon with no arguments. Such a start
-    /// skips ArgumentParser: building this command's option definitions and
-    /// parsing (with its completion-script check) cost 1-2 ms of a cold
-    /// start. Every option then has its default.
+    /// Started by D-Bus activation (no arguments), without ArgumentParser.
     static func main() async {
-        guard CommandLine.arguments.count == 1 else { return await main(nil) }
-        Glibc.exit(await serve(DaemonOptions()))
+        await Daemon.serveIfActivated { await serve($0) }
+        await main(nil)
     }
 
     func run() async throws {
