@@ -90,15 +90,6 @@ package struct StandardError: TextOutputStream {
     package init() {}
 
     package mutating func write(_ string: String) {
-        var text = string
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }  // stderr gone: nowhere left to report
-                offset += written
-            }
-        }
+        TextOutput.write(string, to: 2)
     }
 }

@@ -1,3 +1,5 @@
+import SystemPackage
+
 // Small text operations full Foundation has and FoundationEssentials lacks.
 // burrow links FoundationEssentials only: full Foundation brings
 // CoreFoundation and ICU's data (an executable of 85 MB instead of 30 MB,
@@ -26,5 +28,15 @@ extension String {
             text.append(digits[Int(byte & 0xF)])
         }
         self = String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// Text for a terminal, standard output or standard error.
+public enum TextOutput {
+    /// Writes all of `text` to `fd` (short writes and EINTR go on). What
+    /// nobody can take any more (the terminal hung up, the pipe closed) is
+    /// dropped: there is no one left to tell.
+    public static func write(_ text: String, to fd: Int32) {
+        _ = try? FileDescriptor(rawValue: fd).writeAll(text.utf8)
     }
 }

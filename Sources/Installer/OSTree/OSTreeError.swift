@@ -1,7 +1,7 @@
 internal import CGLib
 internal import COSTree
 public import PortalCommon
-public import Runtime
+import Runtime
 
 /// A failure reported by libostree (or the GLib/GIO calls around it): what
 /// burrow was doing, and the library's own message.

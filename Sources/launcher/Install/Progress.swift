@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import PortalCommon
 import Installer
 import Runtime
 import Synchronization
@@ -40,16 +41,7 @@ final class ProgressLine: Sendable {
             + "\(progress.fetchedObjects)/\(total) objects"
         // Straight to fd 1: this runs on the pull's thread, and print()'s
         // buffer belongs to the main flow (a terminal flushes it per line).
-        let text = Array((line + (progress.isFinished ? "\n" : "")).utf8)
-        text.withUnsafeBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(1, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        TextOutput.write(line + (progress.isFinished ? "\n" : ""), to: 1)
     }
 
     static func bytes(_ count: UInt64) -> String {

@@ -82,16 +82,7 @@ final class TerminalDevice: Sendable {
     /// Writes all of `text`. A terminal that has gone away (SIGHUP) drops
     /// output silently: there is nobody left to read it.
     func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { return }
-                offset += written
-            }
-        }
+        TextOutput.write(text, to: descriptor)
     }
 
     /// Whether `fd` is this same terminal (stderr, for instance).
