@@ -102,6 +102,8 @@ struct Ed25519RemoteTests {
              "error: \(dir)/short.key, line 2: an ed25519 secret key is 64 bytes, but this decodes to 30"),
             (["build-export", "--sign=\(dir)/missing.key", scratch.repository, dir + "/app", "stable"],
              "error: cannot read the ed25519 key file \(dir)/missing.key"),
+            (["build-export", "--sign=/dev/zero", scratch.repository, dir + "/app", "stable"],
+             "error: /dev/zero is too large to be an ed25519 key file"),
             (["build-export", "--sign-type=rsa", "--sign=\(key.secretFile)", scratch.repository, dir + "/app", "stable"],
              "error: --sign-type=rsa is not supported"),
             (["remote-add", "--sign-verify=ed25519=file:\(key.secretFile)", "demo", "file:///x"],

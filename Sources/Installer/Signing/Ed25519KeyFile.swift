@@ -1,5 +1,4 @@
 public import Runtime
-import FoundationEssentials
 import Glibc
 
 /// OSTree's ed25519 key files: one base64 key per line (secret keys for
@@ -34,26 +33,16 @@ public enum Ed25519KeyFile {
         // Key files are a few lines; anything much larger is not one (and
         // reading /dev/zero must not take the machine's memory).
         let limit = 1 << 16
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else {
-            throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path): \(String(cString: strerror(errno)))")
+        // A key file named by the user may be a link: it is followed.
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.contents(of: path, limit: limit, followingLinks: true)
+        } catch {
+            let code: Int32 = if case .system(let code) = error.kind { code } else { EIO }
+            guard code != EFBIG else { throw InstallerError(.invalidContent, "\(path) is too large to be an ed25519 key file") }
+            throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path): \(String(cString: strerror(code)))")
         }
-        defer { close(fd) }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while data.count <= limit {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else {
-                throw InstallerError(.invalidContent, "cannot read the ed25519 key file \(path): \(String(cString: strerror(errno)))")
-            }
-            if count == 0 { break }
-            data.append(contentsOf: buffer[0..<count])
-        }
-        guard data.count <= limit else {
-            throw InstallerError(.invalidContent, "\(path) is too large to be an ed25519 key file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw InstallerError(.invalidContent, "\(path) is not an ed25519 key file: it is not text")
         }
         var keys: [Key] = []

@@ -133,10 +133,11 @@ package enum FileSystem {
         return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The bytes of a regular file (not following a final symlink), at most
-    /// `limit` of them: a larger file is an error, not a truncated read.
-    package static func contents(of path: String, limit: Int) throws(InstallerError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+    /// The bytes of a regular file (not following a final symlink unless
+    /// asked to), at most `limit` of them: a larger file is an error (EFBIG),
+    /// not a truncated read.
+    package static func contents(of path: String, limit: Int, followingLinks: Bool = false) throws(InstallerError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | (followingLinks ? 0 : O_NOFOLLOW) | O_CLOEXEC | O_NOCTTY)
         guard fd >= 0 else { throw fail("cannot open", path) }
         defer { close(fd) }
         var bytes: [UInt8] = []
