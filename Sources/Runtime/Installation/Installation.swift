@@ -145,7 +145,8 @@ public struct Installation: Sendable, Hashable {
     }
 }
 
-private func homeFromPasswd() -> String {
+/// The user's home from the passwd database ("/" when there is no entry).
+package func homeFromPasswd() -> String {
     guard let entry = getpwuid(getuid()), let directory = entry.pointee.pw_dir else { return "/" }
     return String(cString: directory)
 }

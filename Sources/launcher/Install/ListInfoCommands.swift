@@ -150,7 +150,7 @@ struct InfoCommand: AsyncParsableCommand {
         }
         defer { free(resolved) }
         let environment = ProcessInfo.processInfo.environment
-        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) } ?? "/")
+        let home = environment["HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? homeFromPasswd()
         let user = SandboxPlan.User(uid: getuid(), gid: getgid(), name: "", realName: "", groupName: nil, home: home,
                                     runtimeDirectory: SandboxPlan.User.runtimeDirectory(environment: environment))
         let context = try Installation.effectiveContext(of: app.id, metadata: metadata.context).flattened
