@@ -16,6 +16,8 @@ package struct RunCommand: AsyncParsableCommand {
     @Option(help: "Command to run instead of the app's own.") var command: String?
     @Option(help: "Branch to run.") var branch: String?
     @Option(help: "Architecture to run.") var arch: String?
+    @Option(help: "Runtime to use instead of the app's: ID, ID//BRANCH or ID/ARCH/BRANCH.") var runtime: String?
+    @Flag(help: "Use the app's SDK as its runtime and allow development tools (ptrace, perf).") var devel = false
     @Option(help: "Working directory inside the sandbox.") var cwd: String?
     @Flag(name: .customLong("no-a11y-bus"), help: "Do not give the app the accessibility bus.") var noA11yBus = false
     @OptionGroup var permissions: ContextOptions
@@ -26,7 +28,7 @@ package struct RunCommand: AsyncParsableCommand {
     package init() {}
 
     package var invocation: RunInvocation {
-        RunInvocation(command: command, branch: branch, arch: arch, cwd: cwd, noA11yBus: noA11yBus,
+        RunInvocation(command: command, branch: branch, arch: arch, runtime: runtime, devel: devel, cwd: cwd, noA11yBus: noA11yBus,
                       permissions: permissions.flags, spawn: spawn.flags, app: app, arguments: arguments)
     }
 

@@ -17,7 +17,7 @@
 /// as `run` promises.
 extension RunInvocation {
     package static func quickParse(_ arguments: some Collection<String>) -> RunInvocation? {
-        var parsed = RunInvocation(command: nil, branch: nil, arch: nil, cwd: nil, noA11yBus: false,
+        var parsed = RunInvocation(command: nil, branch: nil, arch: nil, runtime: nil, devel: false, cwd: nil, noA11yBus: false,
                                    permissions: .none, spawn: .none, app: "", arguments: [])
         var seen: Set<String> = []
         var index = arguments.startIndex
@@ -98,6 +98,8 @@ extension RunInvocation {
         case "command": .string(\.command)
         case "branch": .string(\.branch)
         case "arch": .string(\.arch)
+        case "runtime": .string(\.runtime)
+        case "devel": .flag(\.devel)
         case "cwd": .string(\.cwd)
         case "no-a11y-bus": .flag(\.noA11yBus)
         case "share": .list(\.share)

@@ -7,6 +7,8 @@ package struct RunInvocation: Equatable, Sendable {
     var command: String?
     var branch: String?
     var arch: String?
+    var runtime: String?
+    var devel: Bool
     var cwd: String?
     var noA11yBus: Bool
     var permissions: ContextFlags
@@ -28,6 +30,16 @@ package struct RunInvocation: Equatable, Sendable {
         request.arguments = arguments
         request.workingDirectory = cwd
         request.extraContext = try permissions.context()
+        if let runtime {
+            let choice = try RefPattern(runtime, kind: .runtime)
+            request.runtimeID = try AppID(choice.id)
+            request.runtimeArch = choice.arch
+            request.runtimeBranch = choice.branch
+        }
+        if devel {
+            request.useSDK = true
+            request.extraContext.features.grant(.devel)
+        }
         request.sandboxed = spawn.sandbox
         request.emptyApp = spawn.emptyApp
         request.forwarded = Set(spawn.forwardFD)

@@ -2,11 +2,12 @@ import ArgumentParser
 import Glibc
 
 /// Options the Flatpak portal's Spawn uses to start a sibling instance of
-/// the calling app (flatpak run has the same ones); hidden from `--help`.
+/// the calling app (flatpak run has the same ones); those of use by hand
+/// are in `--help`.
 struct SpawnOptions: ParsableArguments {
-    @Option(help: .hidden) var commit: String?
-    @Option(help: .hidden) var runtimeCommit: String?
-    @Flag(help: .hidden) var sandbox = false
+    @Option(help: "Run this deployed commit of the app.") var commit: String?
+    @Option(help: "Use this deployed commit of the runtime.") var runtimeCommit: String?
+    @Flag(help: "Run with only the permissions given here: the app's own and its overrides are not applied.") var sandbox = false
     /// Spawn's EMPTY_APP: an empty /app (flatpak's `--app-path=`). Another
     /// app's files are never mounted at /app by path.
     @Flag(help: .hidden) var emptyApp = false

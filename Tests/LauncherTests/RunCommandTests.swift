@@ -190,6 +190,27 @@ struct RunCommandTests {
         #expect(!FileManager.default.fileExists(atPath: proxy))
     }
 
+    /// flatpak run's --devel (the SDK as runtime, development features on)
+    /// and --runtime= (another installed runtime; what is left out is the
+    /// app's runtime's).
+    @Test func develAndRuntimeChooseTheRuntime() async throws {
+        let (scratch, environment) = try await Self.prepare()
+        defer { withExtendedLifetime(scratch) {} }
+        let devel = try await Self.runAsNobody(["run", "--devel", "--command=cat", "org.example.Hello", "/.flatpak-info"],
+                                               environment: environment)
+        #expect(devel.status == 0, "\(devel)")
+        #expect(devel.lines.contains { $0.hasPrefix("features=") && $0.contains("devel") }, "\(devel)")
+        #expect(devel.lines.contains { $0.hasPrefix("runtime=runtime/org.example.Platform/") && $0.hasSuffix("/stable") }, "\(devel)")
+        let plain = try await Self.runAsNobody(["run", "--command=cat", "org.example.Hello", "/.flatpak-info"], environment: environment)
+        #expect(!plain.lines.contains { $0.hasPrefix("features=") && $0.contains("devel") }, "\(plain)")
+        let named = try await Self.runAsNobody(["run", "--runtime=org.example.Platform//stable", "--command=true", "org.example.Hello"],
+                                               environment: environment)
+        #expect(named.status == 0, "\(named)")
+        let missing = try await Self.runAsNobody(["run", "--runtime=org.example.Missing", "org.example.Hello"], environment: environment)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("error: ") && missing.stderr.contains("org.example.Missing"), "\(missing)")
+    }
+
     @Test func unknownAppIsOneClearError() async throws {
         // The scratch tree lives as long as the test: its deinit deletes it.
         let (scratch, environment) = try await Self.prepare()

@@ -14,6 +14,13 @@ public struct AppLaunch: Sendable {
         /// the caller's own commits).
         public var commit: String?
         public var runtimeCommit: String?
+        /// Another runtime than the metadata's (`--runtime=`): the parts
+        /// left nil are the metadata's runtime's (or SDK's).
+        public var runtimeID: AppID?
+        public var runtimeArch: String?
+        public var runtimeBranch: String?
+        /// The app's SDK instead of its runtime (`--devel`).
+        public var useSDK = false
         public var command: String?
         public var arguments: [String] = []
         public var workingDirectory: String?
@@ -91,7 +98,12 @@ public struct AppLaunch: Sendable {
         let installation = request.installation, appRef = request.app
         guard let active = try installation.deployment(for: appRef) else { throw SandboxError("\(appRef) is not installed") }
         let deployment = try request.commit.map { try installation.deployment(for: appRef, commit: $0) } ?? active
-        guard let runtimeRef = deployment.metadata.runtime else { throw SandboxError("\(appRef) names no runtime in its metadata") }
+        let named = request.useSDK ? deployment.metadata.sdk : deployment.metadata.runtime
+        guard let named else {
+            throw SandboxError("\(appRef) names no \(request.useSDK ? "sdk" : "runtime") in its metadata" + (request.useSDK ? "; pass --runtime" : ""))
+        }
+        let runtimeRef = try FlatpakRef(kind: .runtime, id: request.runtimeID ?? named.id,
+                                        arch: request.runtimeArch ?? named.arch, branch: request.runtimeBranch ?? named.branch)
         // The metadata names the runtime exactly: look it up, no pattern search.
         var found: Deployment?
         for candidate in [Installation.user(environment: request.environment), Installation.system(environment: request.environment)]
